@@ -241,6 +241,30 @@ impl Event {
         self.detected_s.map(|d| d - self.onset_s)
     }
 
+    /// The same event with every float field rounded to 1 µs / 6 decimals,
+    /// the precision of the JSON-lines form (keeps `12.304` from printing
+    /// as `12.304000000000002`).
+    pub fn rounded(mut self) -> Event {
+        fn r(x: f64) -> f64 {
+            libm::round(x * 1e6) / 1e6
+        }
+        fn ro(x: Option<f64>) -> Option<f64> {
+            x.map(r)
+        }
+        self.onset_s = r(self.onset_s);
+        self.detected_s = ro(self.detected_s);
+        self.end_s = ro(self.end_s);
+        self.peak = ro(self.peak);
+        self.peak_pct_mvc = ro(self.peak_pct_mvc);
+        self.rise_s = ro(self.rise_s);
+        self.duration_s = ro(self.duration_s);
+        self.latency_s = ro(self.latency_s);
+        self.push = ro(self.push);
+        self.residual_pct = ro(self.residual_pct);
+        self.elapsed_s = ro(self.elapsed_s);
+        self
+    }
+
     /// True for `start` events and instant events: the ones a scorer
     /// matches against truth onsets.
     pub fn is_onset(&self) -> bool {
