@@ -28,4 +28,5 @@ pub mod conditioning;
 pub mod detect;
 pub mod event;
 pub mod features;
+pub mod score;
 pub mod stream;

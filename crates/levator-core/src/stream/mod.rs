@@ -491,3 +491,35 @@ mod tests {
         assert!(f.get(MAX_CHANNELS).is_nan());
     }
 }
+
+/// One item delivered by a [`SampleSource`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SourceItem {
+    /// A frame of samples.
+    Frame(Frame),
+    /// Samples known to be missing: `lost` samples starting at sample index
+    /// `first_index` (sequence-counter gap, queue overflow, dropped packet).
+    /// The next frame's index continues after the gap.
+    Gap {
+        /// Index of the first missing sample.
+        first_index: u64,
+        /// How many samples were lost.
+        lost: u64,
+    },
+}
+
+/// Anything that produces a stream of frames: a serial device, the
+/// simulator, a file replay. The pipeline does not care which.
+///
+/// `next_item` may block (a live device waiting for bytes, a replay pacing
+/// itself in real time); `Ok(None)` means the stream ended cleanly.
+pub trait SampleSource {
+    /// Why the source failed (device unplugged, malformed file, ...).
+    type Error: fmt::Display + fmt::Debug;
+
+    /// The stream this source delivers (rate and channel roles).
+    fn spec(&self) -> StreamSpec;
+
+    /// The next frame or gap report; `Ok(None)` at the clean end of the stream.
+    fn next_item(&mut self) -> Result<Option<SourceItem>, Self::Error>;
+}
