@@ -11,3 +11,8 @@
 #![warn(missing_docs)]
 
 pub use levator_core as core;
+
+/// The README's code blocks, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
