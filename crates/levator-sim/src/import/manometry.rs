@@ -1,0 +1,887 @@
+//! Anorectal manometry text exports (high-resolution manometry systems as
+//! exported for the open `anomanor` project).
+//!
+//! Layout: a header line `TIME:` (German exports: `ZEIT:`) followed by the
+//! sensor names, tab separated (`B2 B1 10 9 ... 1`); one row per sample
+//! time, the time in seconds then one pressure per sensor in mmHg; then a
+//! line `Annotations:` followed by `seconds<TAB>label` lines.
+//!
+//! Mapping onto levator roles (values are converted to cmH2O):
+//! - `pelvic_pressure` = the **maximum** of the valid anal canal sensors
+//!   (numeric names `1`..`10`), i.e. the pressure of the anal high-pressure
+//!   zone wherever it sits along the catheter;
+//! - `abdominal_pressure` = the rectal balloon sensors (`B1`, `B2`)
+//!   combined by [`RectalCombine`]: by default the **mean** of the valid
+//!   ones. Both sit in the same balloon, so the mean halves independent
+//!   sensor noise while a push (which raises both) comes through whole; if
+//!   one is marked invalid the other is used alone.
+//!
+//! A negative annotation time marks the sensor named by the label as
+//! invalid (`-1.00<TAB># B2`); such sensors are skipped.
+//!
+//! The annotation block sits at the end of the file but decides which
+//! sensors are valid, so [`ManometryReader::new`] first scans the file
+//! once (keeping only the annotations and a few row times), then seeks
+//! back and streams the rows. Samples are never held in memory.
+//!
+//! Rows are expected at a fixed spacing (0.54 s, 0.17 s, 0.1 s ... in the
+//! exports seen). The spacing is taken from the time column (median of the
+//! first row-to-row steps, refined over the whole file) and every row is
+//! checked against it: a step of several periods is reported as a
+//! [`SourceItem::Gap`] (and a [`Problem::Gap`]), a step that is not a
+//! whole number of periods as [`Problem::IrregularSpacing`], a time that
+//! does not increase is an error naming the line.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::path::Path;
+
+use levator_core::stream::{ChannelSpec, Frame, Role, SampleSource, SourceItem, StreamSpec, Unit};
+
+use super::text::{excerpt, LineReader};
+use super::{ImportError, Marker, MarkerKind, Problem};
+
+/// The markers of the standard protocol, in protocol order, as checked by
+/// the importer (a missing one is a [`Problem::MissingMarker`]).
+const EXPECTED: [(&str, MarkerKind); 9] = [
+    ("# Rest", MarkerKind::Rest),
+    ("# Squeeze 1", MarkerKind::Squeeze(Some(1))),
+    ("# Squeeze 2", MarkerKind::Squeeze(Some(2))),
+    ("# Long Squeeze", MarkerKind::LongSqueeze),
+    ("# Cough", MarkerKind::Cough(None)),
+    ("# Push 1", MarkerKind::Push(Some(1))),
+    ("# Push 2", MarkerKind::Push(Some(2))),
+    ("# Push 3", MarkerKind::Push(Some(3))),
+    ("# RAIR", MarkerKind::Rair),
+];
+
+/// How many leading row-to-row steps estimate the row period.
+const PERIOD_PROBE: usize = 64;
+
+/// How the rectal balloon sensors become one `abdominal_pressure` channel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RectalCombine {
+    /// Mean of the valid sensors (default).
+    #[default]
+    Mean,
+    /// Maximum of the valid sensors.
+    Max,
+}
+
+/// Options of [`ManometryReader`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ManometryOptions {
+    /// How `B1`/`B2` are combined. Default [`RectalCombine::Mean`].
+    pub rectal: RectalCombine,
+    /// Accepted deviation of a row step from a whole number of row periods,
+    /// as a fraction of the period, before [`Problem::IrregularSpacing`]
+    /// is reported (times are printed to 10 ms). Default 0.25.
+    pub spacing_tolerance: f64,
+}
+
+impl Default for ManometryOptions {
+    fn default() -> Self {
+        ManometryOptions {
+            rectal: RectalCombine::Mean,
+            spacing_tolerance: 0.25,
+        }
+    }
+}
+
+/// Streaming reader of a manometry text export; a [`SampleSource`] with
+/// up to two channels, `pelvic_pressure` and `abdominal_pressure`, in cmH2O.
+#[derive(Debug)]
+pub struct ManometryReader<R> {
+    lines: LineReader<R>,
+    spec: StreamSpec,
+    options: ManometryOptions,
+    sensors: Vec<String>,
+    rectal: Vec<usize>,
+    anal: Vec<usize>,
+    invalid: Vec<String>,
+    markers: Vec<Marker>,
+    problems: Vec<Problem>,
+    start_s: f64,
+    period_s: f64,
+    next_index: u64,
+    prev_t: Option<f64>,
+    pending: Option<Frame>,
+    finished: bool,
+    rows: u64,
+    lost: u64,
+    values: Vec<f64>,
+    latin1_lines: u64,
+}
+
+impl ManometryReader<BufReader<File>> {
+    /// Opens a file with default options.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, ImportError> {
+        let file = File::open(path)?;
+        ManometryReader::new(BufReader::new(file), ManometryOptions::default())
+    }
+}
+
+/// What the first pass over the file learned.
+struct Scan {
+    sensors: Vec<String>,
+    header_line: u64,
+    rows: u64,
+    first_t: f64,
+    last_t: f64,
+    period_s: f64,
+    markers: Vec<Marker>,
+    problems: Vec<Problem>,
+    invalid: Vec<(u64, String)>,
+    latin1_lines: u64,
+}
+
+fn split_fields(line: &str) -> Vec<&str> {
+    if line.contains('\t') {
+        let mut v: Vec<&str> = line.split('\t').map(str::trim).collect();
+        // leading indentation before the first tab, trailing tabs
+        while v.last() == Some(&"") {
+            v.pop();
+        }
+        if v.first() == Some(&"") {
+            v.remove(0);
+        }
+        v
+    } else {
+        line.split_whitespace().collect()
+    }
+}
+
+fn is_annotation_header(line: &str) -> bool {
+    line.trim().to_lowercase().starts_with("annotations")
+}
+
+fn is_rectal(name: &str) -> bool {
+    let mut c = name.chars();
+    matches!(c.next(), Some('B' | 'b')) && {
+        let rest = c.as_str();
+        !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit())
+    }
+}
+
+fn is_anal(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_digit())
+}
+
+fn median(v: &mut [f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    Some(v[v.len() / 2])
+}
+
+fn scan<R: BufRead>(reader: R) -> Result<Scan, ImportError> {
+    let mut lines = LineReader::new(reader);
+    let (header_line, sensors) = loop {
+        let last = lines.line_no();
+        match lines.next_line()? {
+            None if last == 0 => return Err(ImportError::Empty),
+            None => return Err(ImportError::NoSamples { line: last }),
+            Some((_, l)) if l.trim().is_empty() => continue,
+            Some((n, l)) => {
+                let fields = split_fields(&l);
+                let first = fields.first().map(|f| f.to_uppercase()).unwrap_or_default();
+                let first = first.trim_end_matches(':');
+                if first != "TIME" && first != "ZEIT" {
+                    return Err(ImportError::malformed(
+                        n,
+                        format!(
+                            "expected a manometry header starting with `TIME:` or `ZEIT:`, found `{}`",
+                            excerpt(&l)
+                        ),
+                    ));
+                }
+                let sensors: Vec<String> = fields[1..].iter().map(|s| s.to_string()).collect();
+                if sensors.is_empty() {
+                    return Err(ImportError::malformed(n, "header names no sensor columns"));
+                }
+                break (n, sensors);
+            }
+        }
+    };
+
+    let mut rows = 0u64;
+    let mut first_t = f64::NAN;
+    let mut last_t = f64::NAN;
+    let mut probe: Vec<f64> = Vec::with_capacity(PERIOD_PROBE);
+    let mut deltas_after_probe: Vec<f64> = Vec::new();
+    let mut period0: Option<f64> = None;
+    let mut steps = 0u64;
+    let mut annotations_at = None;
+    while let Some((n, l)) = lines.next_line()? {
+        if l.trim().is_empty() {
+            continue;
+        }
+        if is_annotation_header(&l) {
+            annotations_at = Some(n);
+            break;
+        }
+        // Only the time column matters here; the second pass reports
+        // malformed rows with their line.
+        let Some(t) = l
+            .split_whitespace()
+            .next()
+            .and_then(|f| f.parse::<f64>().ok())
+            .filter(|t| t.is_finite())
+        else {
+            continue;
+        };
+        rows += 1;
+        if rows == 1 {
+            first_t = t;
+        } else {
+            let d = t - last_t;
+            match period0 {
+                None => {
+                    probe.push(d);
+                    if probe.len() == PERIOD_PROBE {
+                        let mut p: Vec<f64> = probe.iter().copied().filter(|d| *d > 0.0).collect();
+                        period0 = median(&mut p);
+                        deltas_after_probe.clone_from(&probe);
+                    }
+                }
+                Some(p) => {
+                    if d > 0.0 {
+                        steps += ((d / p).round() as u64).max(1);
+                    }
+                }
+            }
+        }
+        last_t = t;
+    }
+    if rows == 0 {
+        return Err(ImportError::NoSamples {
+            line: lines.line_no(),
+        });
+    }
+    if period0.is_none() {
+        let mut p: Vec<f64> = probe.iter().copied().filter(|d| *d > 0.0).collect();
+        period0 = median(&mut p);
+        deltas_after_probe.clone_from(&probe);
+    }
+    let Some(p0) = period0 else {
+        return Err(ImportError::malformed(
+            header_line + 2,
+            "cannot derive the sample rate: fewer than two rows with increasing times",
+        ));
+    };
+    for d in deltas_after_probe.iter().filter(|d| **d > 0.0) {
+        steps += ((d / p0).round() as u64).max(1);
+    }
+    // Refine the period over the whole file (times are printed to 10 ms, so
+    // one step can be off by a rounding unit), unless the rows are so
+    // irregular that the refined value strays from the typical step.
+    let span = last_t - first_t;
+    let refined = span / steps.max(1) as f64;
+    let period_s = if steps > 0 && span > 0.0 && (refined / p0 - 1.0).abs() < 0.02 {
+        refined
+    } else {
+        p0
+    };
+
+    let mut markers = Vec::new();
+    let mut problems = Vec::new();
+    let mut invalid = Vec::new();
+    match annotations_at {
+        None => problems.push(Problem::NoAnnotationBlock),
+        Some(block_line) => {
+            while let Some((n, l)) = lines.next_line()? {
+                let t = l.trim();
+                if t.is_empty() {
+                    continue;
+                }
+                let (time_txt, label) = match t.find(char::is_whitespace) {
+                    Some(i) => (&t[..i], t[i..].trim()),
+                    None => (t, ""),
+                };
+                let time_s: f64 = match time_txt.parse::<f64>() {
+                    Ok(v) if v.is_finite() => v,
+                    _ => {
+                        return Err(ImportError::malformed(
+                            n,
+                            format!(
+                            "annotation time `{}` is not a number (expected `seconds<TAB>label`)",
+                            excerpt(time_txt)
+                        ),
+                        ))
+                    }
+                };
+                if label.is_empty() {
+                    problems.push(Problem::EmptyAnnotation { line: n });
+                    continue;
+                }
+                if time_s < 0.0 {
+                    let name = label.trim_start_matches('#').trim();
+                    if sensors.iter().any(|s| s == name) {
+                        invalid.push((n, name.to_string()));
+                    } else {
+                        problems.push(Problem::NegativeTime {
+                            line: n,
+                            label: label.to_string(),
+                        });
+                    }
+                    continue;
+                }
+                let kind = MarkerKind::classify(label);
+                if kind == MarkerKind::UnknownProtocol {
+                    problems.push(Problem::UnknownMarker {
+                        line: n,
+                        label: label.to_string(),
+                    });
+                }
+                if kind != MarkerKind::Note
+                    && (time_s < first_t - period_s || time_s > last_t + period_s)
+                {
+                    problems.push(Problem::MarkerOutsideRecording {
+                        line: n,
+                        label: label.to_string(),
+                        time_s,
+                    });
+                }
+                markers.push(Marker {
+                    line: n,
+                    time_s,
+                    stream_s: time_s - first_t,
+                    label: label.to_string(),
+                    kind,
+                });
+            }
+            let protocol: Vec<&Marker> = markers
+                .iter()
+                .filter(|m| m.kind != MarkerKind::Note)
+                .collect();
+            if protocol.is_empty() {
+                problems.push(Problem::NoMarkers { line: block_line });
+            }
+            for (i, m) in protocol.iter().enumerate() {
+                if m.kind == MarkerKind::UnknownProtocol {
+                    continue;
+                }
+                if let Some(first) = protocol[..i].iter().find(|p| p.kind == m.kind) {
+                    problems.push(Problem::DuplicateMarker {
+                        label: m.label.clone(),
+                        first_line: first.line,
+                        line: m.line,
+                    });
+                }
+            }
+        }
+    }
+    for (name, kind) in EXPECTED {
+        let present = markers.iter().any(|m| match (kind, m.kind) {
+            (MarkerKind::Cough(_), MarkerKind::Cough(_)) => true,
+            (a, b) => a == b,
+        });
+        if !present {
+            problems.push(Problem::MissingMarker { name });
+        }
+    }
+    Ok(Scan {
+        sensors,
+        header_line,
+        rows,
+        first_t,
+        last_t,
+        period_s,
+        markers,
+        problems,
+        invalid,
+        latin1_lines: lines.latin1_lines,
+    })
+}
+
+impl<R: BufRead + Seek> ManometryReader<R> {
+    /// Reads the header and annotations (one pass over the file that keeps
+    /// no samples), validates the channel mapping and positions the reader
+    /// at the first row.
+    pub fn new(mut reader: R, options: ManometryOptions) -> Result<Self, ImportError> {
+        reader.seek(SeekFrom::Start(0))?;
+        let scan = scan(&mut reader)?;
+        reader.seek(SeekFrom::Start(0))?;
+        let mut lines = LineReader::new(reader);
+        // Skip up to and including the header line found by the scan.
+        while lines.line_no() < scan.header_line {
+            if lines.next_line()?.is_none() {
+                return Err(ImportError::NoSamples {
+                    line: lines.line_no(),
+                });
+            }
+        }
+
+        let mut problems = scan.problems;
+        let mut invalid = Vec::new();
+        for (line, name) in &scan.invalid {
+            problems.push(Problem::InvalidChannel {
+                line: *line,
+                channel: name.clone(),
+            });
+            invalid.push(name.clone());
+        }
+        let mut rectal = Vec::new();
+        let mut anal = Vec::new();
+        for (i, name) in scan.sensors.iter().enumerate() {
+            if invalid.contains(name) {
+                continue;
+            }
+            if is_rectal(name) {
+                rectal.push(i);
+            } else if is_anal(name) {
+                anal.push(i);
+            } else {
+                problems.push(Problem::UnknownColumn { name: name.clone() });
+            }
+        }
+        let mut channels = Vec::with_capacity(2);
+        if !anal.is_empty() {
+            channels.push(ChannelSpec {
+                role: Role::PelvicPressure,
+                unit: Unit::CmH2O,
+            });
+        }
+        if !rectal.is_empty() {
+            channels.push(ChannelSpec {
+                role: Role::AbdominalPressure,
+                unit: Unit::CmH2O,
+            });
+        }
+        if channels.is_empty() {
+            return Err(ImportError::malformed(
+                scan.header_line,
+                "no valid rectal (`B1`, `B2`) or anal (`1`..`10`) sensor column",
+            ));
+        }
+        let spec = StreamSpec::new(1.0 / scan.period_s, &channels).map_err(ImportError::Stream)?;
+        Ok(ManometryReader {
+            lines,
+            spec,
+            options,
+            values: Vec::with_capacity(scan.sensors.len()),
+            sensors: scan.sensors,
+            rectal,
+            anal,
+            invalid,
+            markers: scan.markers,
+            problems,
+            start_s: scan.first_t,
+            period_s: scan.period_s,
+            next_index: 0,
+            prev_t: None,
+            pending: None,
+            finished: false,
+            rows: 0,
+            lost: 0,
+            latin1_lines: scan.latin1_lines,
+        })
+    }
+}
+
+impl<R> ManometryReader<R> {
+    /// Annotations in file order: protocol markers and free notes.
+    pub fn markers(&self) -> &[Marker] {
+        &self.markers
+    }
+
+    /// Everything odd found so far: annotation problems are known after
+    /// construction; row spacing problems as the rows are read.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// Sensor names from the header, in column order.
+    pub fn sensors(&self) -> &[String] {
+        &self.sensors
+    }
+
+    /// Sensors marked invalid in the annotations (skipped).
+    pub fn invalid_channels(&self) -> &[String] {
+        &self.invalid
+    }
+
+    /// Names of the valid sensors combined into `abdominal_pressure`.
+    pub fn rectal_sensors(&self) -> Vec<&str> {
+        self.rectal
+            .iter()
+            .map(|&i| self.sensors[i].as_str())
+            .collect()
+    }
+
+    /// Names of the valid sensors whose maximum is `pelvic_pressure`.
+    pub fn anal_sensors(&self) -> Vec<&str> {
+        self.anal
+            .iter()
+            .map(|&i| self.sensors[i].as_str())
+            .collect()
+    }
+
+    /// Time of the first row on the file's clock (stream time 0), s.
+    pub fn start_s(&self) -> f64 {
+        self.start_s
+    }
+
+    /// The row period derived from the time column, s.
+    pub fn row_period_s(&self) -> f64 {
+        self.period_s
+    }
+
+    /// Rows read so far.
+    pub fn rows_read(&self) -> u64 {
+        self.rows
+    }
+
+    /// Rows reported missing so far (sum of the gaps).
+    pub fn rows_lost(&self) -> u64 {
+        self.lost
+    }
+
+    /// Lines of the file that were not valid UTF-8 and were decoded as Latin-1.
+    pub fn latin1_lines(&self) -> u64 {
+        self.latin1_lines
+    }
+
+    /// The rows' clock converted to the stream clock: file time `t` → s since the first sample.
+    pub fn to_stream_s(&self, t: f64) -> f64 {
+        t - self.start_s
+    }
+}
+
+impl<R: BufRead> ManometryReader<R> {
+    fn parse_row(&mut self, line: u64, text: &str) -> Result<f64, ImportError> {
+        let fields = split_fields(text);
+        let want = self.sensors.len() + 1;
+        if fields.len() != want {
+            return Err(ImportError::malformed(
+                line,
+                format!(
+                    "expected {want} fields (time and {} sensors), found {}",
+                    self.sensors.len(),
+                    fields.len()
+                ),
+            ));
+        }
+        let t = parse_number(line, fields[0], "time")?;
+        self.values.clear();
+        for (i, f) in fields[1..].iter().enumerate() {
+            let v = parse_number(line, f, &format!("sensor `{}`", self.sensors[i]))?;
+            self.values.push(v);
+        }
+        Ok(t)
+    }
+
+    fn combined(&self) -> Frame {
+        let mut out = [0.0f64; 2];
+        let mut n = 0;
+        if !self.anal.is_empty() {
+            let max = self
+                .anal
+                .iter()
+                .map(|&i| self.values[i])
+                .fold(f64::NEG_INFINITY, f64::max);
+            out[n] = Unit::MmHg.to_canonical(max);
+            n += 1;
+        }
+        if !self.rectal.is_empty() {
+            let it = self.rectal.iter().map(|&i| self.values[i]);
+            let v = match self.options.rectal {
+                RectalCombine::Mean => it.sum::<f64>() / self.rectal.len() as f64,
+                RectalCombine::Max => it.fold(f64::NEG_INFINITY, f64::max),
+            };
+            out[n] = Unit::MmHg.to_canonical(v);
+            n += 1;
+        }
+        Frame::new(self.next_index, &out[..n])
+    }
+}
+
+fn parse_number(line: u64, field: &str, what: &str) -> Result<f64, ImportError> {
+    match field.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(ImportError::malformed(
+            line,
+            format!("{what}: `{}` is not a finite number", excerpt(field)),
+        )),
+    }
+}
+
+impl<R: BufRead> SampleSource for ManometryReader<R> {
+    type Error = ImportError;
+
+    fn spec(&self) -> StreamSpec {
+        self.spec
+    }
+
+    fn next_item(&mut self) -> Result<Option<SourceItem>, ImportError> {
+        if let Some(f) = self.pending.take() {
+            return Ok(Some(SourceItem::Frame(f)));
+        }
+        if self.finished {
+            return Ok(None);
+        }
+        loop {
+            let (line, text) = match self.lines.next_line()? {
+                None => {
+                    self.finished = true;
+                    return Ok(None);
+                }
+                Some((n, l)) => (n, l.into_owned()),
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            if is_annotation_header(&text) {
+                self.finished = true;
+                return Ok(None);
+            }
+            let t = self.parse_row(line, &text)?;
+            let mut lost = 0u64;
+            if let Some(prev) = self.prev_t {
+                let d = t - prev;
+                if d <= 0.0 {
+                    return Err(ImportError::malformed(
+                        line,
+                        format!("time {t} s does not increase (previous row {prev} s)"),
+                    ));
+                }
+                // Anchor the index to the file's clock so that rounding in
+                // the printed times never accumulates into drift.
+                let exact = (t - self.start_s) / self.period_s;
+                let index = (exact.round() as u64).max(self.next_index);
+                let misfit = (t - self.start_s - index as f64 * self.period_s).abs();
+                if misfit > self.options.spacing_tolerance * self.period_s {
+                    self.problems.push(Problem::IrregularSpacing {
+                        line,
+                        delta_s: d,
+                        expected_s: self.period_s,
+                    });
+                }
+                lost = index - self.next_index;
+            }
+            self.prev_t = Some(t);
+            self.rows += 1;
+            if lost > 0 {
+                let first_index = self.next_index;
+                self.next_index += lost;
+                self.lost += lost;
+                self.problems.push(Problem::Gap { line, lost });
+                let frame = self.combined();
+                self.next_index += 1;
+                self.pending = Some(frame);
+                return Ok(Some(SourceItem::Gap { first_index, lost }));
+            }
+            let frame = self.combined();
+            self.next_index += 1;
+            return Ok(Some(SourceItem::Frame(frame)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn reader(text: &[u8]) -> Result<ManometryReader<Cursor<Vec<u8>>>, ImportError> {
+        ManometryReader::new(Cursor::new(text.to_vec()), ManometryOptions::default())
+    }
+
+    fn drain<R: BufRead>(r: &mut ManometryReader<R>) -> Result<Vec<SourceItem>, ImportError> {
+        let mut v = Vec::new();
+        while let Some(it) = r.next_item()? {
+            v.push(it);
+        }
+        Ok(v)
+    }
+
+    const GOOD: &str = "TIME:\tB2\tB1\t2\t1\n\
+        \x20   0.00\t   20.00\t   10.00\t   30.00\t   40.00\n\
+        \x20   0.54\t   22.00\t   12.00\t   50.00\t   41.00\n\
+        \x20   1.08\t   24.00\t   14.00\t   30.00\t   20.00\n\
+        \n\
+        Annotations:\n\
+        \x20   0.10    # Rest\n\
+        \x20   0.54\t# Squeeze 1\n\
+        \x20   1.00\thusten\n";
+
+    #[test]
+    fn maps_sensors_and_converts_units() {
+        let mut r = reader(GOOD.as_bytes()).unwrap();
+        let spec = r.spec();
+        assert!((spec.rate_hz() - 1.0 / 0.54).abs() < 1e-9);
+        assert_eq!(
+            spec.channels(),
+            &[
+                ChannelSpec::canonical(Role::PelvicPressure),
+                ChannelSpec::canonical(Role::AbdominalPressure)
+            ]
+        );
+        let items = drain(&mut r).unwrap();
+        assert_eq!(items.len(), 3);
+        let SourceItem::Frame(f) = items[1] else {
+            panic!("expected a frame")
+        };
+        assert_eq!(f.index, 1);
+        assert!((f.get(0) - 50.0 * 1.35951).abs() < 1e-9, "anal maximum");
+        assert!((f.get(1) - 17.0 * 1.35951).abs() < 1e-9, "rectal mean");
+        assert_eq!(r.rows_read(), 3);
+        let m = r.markers();
+        assert_eq!(m.len(), 3);
+        assert_eq!(m[0].kind, MarkerKind::Rest);
+        assert_eq!(m[0].line, 7);
+        assert_eq!(m[1].kind, MarkerKind::Squeeze(Some(1)));
+        assert_eq!(m[2].kind, MarkerKind::Note);
+        // Missing protocol markers are reported, not fatal.
+        assert!(r
+            .problems()
+            .contains(&Problem::MissingMarker { name: "# Push 1" }));
+    }
+
+    #[test]
+    fn max_combination_and_stream_clock() {
+        let text =
+            "ZEIT:\tB2\tB1\t1\n10.0\t1\t3\t5\n10.1\t1\t3\t5\nAnnotations:\n10.05\t# Push 1\n";
+        let opts = ManometryOptions {
+            rectal: RectalCombine::Max,
+            ..ManometryOptions::default()
+        };
+        let mut r = ManometryReader::new(Cursor::new(text), opts).unwrap();
+        assert!((r.markers()[0].stream_s - 0.05).abs() < 1e-9);
+        assert_eq!(r.start_s(), 10.0);
+        let Some(SourceItem::Frame(f)) = r.next_item().unwrap() else {
+            panic!("expected a frame")
+        };
+        assert!((f.get(1) - 3.0 * 1.35951).abs() < 1e-9);
+    }
+
+    #[test]
+    fn invalid_channels_are_skipped() {
+        let text = "TIME:\tB2\tB1\t2\t1\n0\t100\t10\t1\t99\n1\t100\t20\t2\t99\n\
+                    Annotations:\n-1.00\t# B2\n-2.00\t# 1\n-1\t# RAIR\n";
+        let mut r = reader(text.as_bytes()).unwrap();
+        assert_eq!(r.invalid_channels(), &["B2".to_string(), "1".to_string()]);
+        assert_eq!(r.rectal_sensors(), vec!["B1"]);
+        assert_eq!(r.anal_sensors(), vec!["2"]);
+        assert!(r.problems().iter().any(|p| matches!(
+            p,
+            Problem::NegativeTime { line: 7, label } if label == "# RAIR"
+        )));
+        let items = drain(&mut r).unwrap();
+        let SourceItem::Frame(f) = items[1] else {
+            panic!("expected a frame")
+        };
+        assert!((f.get(0) - 2.0 * 1.35951).abs() < 1e-9);
+        assert!((f.get(1) - 20.0 * 1.35951).abs() < 1e-9);
+    }
+
+    #[test]
+    fn gaps_and_irregular_rows_are_reported() {
+        let text =
+            "TIME:\tB1\t1\n0.0\t1\t1\n0.1\t1\t1\n0.2\t1\t1\n0.5\t1\t1\n0.63\t1\t1\n0.7\t1\t1\n";
+        let mut r = reader(text.as_bytes()).unwrap();
+        let items = drain(&mut r).unwrap();
+        assert_eq!(
+            items[3],
+            SourceItem::Gap {
+                first_index: 3,
+                lost: 2
+            }
+        );
+        let SourceItem::Frame(f) = items[4] else {
+            panic!("expected a frame")
+        };
+        assert_eq!(f.index, 5);
+        assert_eq!(r.rows_lost(), 2);
+        assert!(r.problems().contains(&Problem::Gap { line: 5, lost: 2 }));
+        assert!(r
+            .problems()
+            .iter()
+            .any(|p| matches!(p, Problem::IrregularSpacing { line: 6, .. })));
+        assert!(r.problems().contains(&Problem::NoAnnotationBlock));
+    }
+
+    #[test]
+    fn duplicate_unknown_and_empty_markers() {
+        let text = "TIME:\tB1\t1\n0\t1\t1\n1\t1\t1\n2\t1\t1\nAnnotations:\n\
+                    0.5\t# Squeeze 2\n1.5\t# Squeeze 2\n1.0\t# Blub\n1.2\n9.0\t# Push 1\n";
+        let r = reader(text.as_bytes()).unwrap();
+        let p = r.problems();
+        assert!(p.contains(&Problem::DuplicateMarker {
+            label: "# Squeeze 2".into(),
+            first_line: 6,
+            line: 7
+        }));
+        assert!(p.contains(&Problem::UnknownMarker {
+            line: 8,
+            label: "# Blub".into()
+        }));
+        assert!(p.contains(&Problem::EmptyAnnotation { line: 9 }));
+        assert!(p
+            .iter()
+            .any(|p| matches!(p, Problem::MarkerOutsideRecording { line: 10, .. })));
+        let empty = reader(b"TIME:\tB1\n0\t1\n1\t2\nAnnotations:\n\n").unwrap();
+        assert!(empty.problems().contains(&Problem::NoMarkers { line: 4 }));
+    }
+
+    #[test]
+    fn latin1_notes_are_decoded() {
+        let text: &[u8] =
+            b"ZEIT:\tB1\t1\n0\t1\t1\n1\t1\t1\nAnnotations:\n0.5\tBallonvolumen f\xfcr n\xe4chste\n";
+        let r = reader(text).unwrap();
+        assert_eq!(r.markers()[0].label, "Ballonvolumen f\u{fc}r n\u{e4}chste");
+        assert_eq!(r.latin1_lines(), 1);
+    }
+
+    #[test]
+    fn malformed_inputs_name_the_line() {
+        let cases: &[(&[u8], Option<u64>, &str)] = &[
+            (b"", None, "empty"),
+            (b"hello\tworld\n1\t2\n", Some(1), "TIME:"),
+            (b"TIME:\n0\n", Some(1), "no sensor"),
+            (b"TIME:\tB1\t1\n", Some(1), "no samples"),
+            (b"TIME:\tB1\t1\n0\t1\t1\n", Some(3), "fewer than two rows"),
+            (
+                b"TIME:\tB1\t1\n0\t1\t1\n1\t1\n",
+                Some(3),
+                "expected 3 fields",
+            ),
+            (
+                b"TIME:\tB1\t1\n0\t1\t1\n1\tabc\t1\n",
+                Some(3),
+                "sensor `B1`",
+            ),
+            (b"TIME:\tB1\t1\n0\t1\t1\n1\t1\tNaN\n", Some(3), "finite"),
+            (
+                b"TIME:\tB1\t1\n0\t1\t1\n1\t1\t1\n0.5\t1\t1\n",
+                Some(4),
+                "does not increase",
+            ),
+            (
+                b"TIME:\tB1\t1\n0\t1\t1\n1\t1\t1\nAnnotations:\nx\xff\t# Rest\n",
+                Some(5),
+                "annotation time",
+            ),
+            (
+                b"TIME:\tX\tY\n0\t1\t1\n1\t1\t1\n",
+                Some(1),
+                "no valid rectal",
+            ),
+        ];
+        for (text, line, needle) in cases {
+            let err = match reader(text) {
+                Err(e) => e,
+                Ok(mut r) => match drain(&mut r) {
+                    Err(e) => e,
+                    Ok(_) => panic!("{needle}: imported without error"),
+                },
+            };
+            assert_eq!(err.line(), *line, "{needle}: {err}");
+            let msg = err.to_string();
+            assert!(msg.to_lowercase().contains(&needle.to_lowercase()), "{msg}");
+            assert!(!msg.contains('\n'), "{msg}");
+        }
+    }
+}
