@@ -4,6 +4,10 @@
 
 mod error;
 mod input;
+#[allow(dead_code)]
+mod output;
+#[allow(dead_code)]
+mod progress;
 
 #[allow(dead_code, unused_imports)]
 #[path = "../../levator-sim/src/import/mod.rs"]

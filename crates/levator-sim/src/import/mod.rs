@@ -428,3 +428,6 @@ pub fn sniff(head: &[u8]) -> Option<InputFormat> {
         });
     looks_like_csv_header.then_some(InputFormat::LevatorCsv)
 }
+
+#[cfg(test)]
+mod real_tests;
