@@ -1,0 +1,449 @@
+//! The per-channel conditioning chain: high-pass → band-pass → low-pass →
+//! mains notches → envelope, built once from a validated [`ChainConfig`].
+
+use core::fmt;
+
+use super::butterworth::{butter, Band, DesignError};
+use super::guard::InputGuard;
+use super::notch::{design_bank, Mains, NotchError, MAX_NOTCHES};
+use super::sos::{row_to_coefficients, Cascade, MAX_SECTIONS};
+use crate::features::envelope::{
+    window_samples, EnvelopeError, MovingRms, RectifiedLowPass, TeagerKaiser,
+};
+use crate::stream::Role;
+
+/// Sections one chain can hold: three Butterworth stages plus the notches.
+pub const MAX_CHAIN_SECTIONS: usize = 3 * MAX_SECTIONS + MAX_NOTCHES;
+
+/// Longest moving-RMS window (samples) a [`Chain`] supports when the crate
+/// is built without `alloc`: the window then lives inline in the chain.
+/// With `alloc` the window is allocated once at construction and may be up
+/// to [`MAX_RMS_WINDOW`](crate::features::envelope::MAX_RMS_WINDOW).
+pub const NO_ALLOC_RMS_CAPACITY: usize = 1024;
+
+#[cfg(feature = "alloc")]
+type RmsStorage = alloc::vec::Vec<f64>;
+#[cfg(not(feature = "alloc"))]
+type RmsStorage = [f64; NO_ALLOC_RMS_CAPACITY];
+
+/// The last stage of a chain: which amplitude envelope (if any) `tick`
+/// returns.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum EnvelopeConfig {
+    /// No envelope: `tick` returns the filtered signal.
+    None,
+    /// Moving RMS over `window_ms` (see
+    /// [`MovingRms`](crate::features::envelope::MovingRms)).
+    MovingRms {
+        /// Window length, ms (rounded to whole samples).
+        window_ms: f64,
+    },
+    /// Full-wave rectification and a Butterworth low-pass.
+    RectifiedLowPass {
+        /// Low-pass -3 dB frequency, Hz.
+        cutoff_hz: f64,
+        /// Low-pass order, 1..=8.
+        order: u8,
+    },
+    /// Teager-Kaiser energy operator (output one sample late, units²).
+    TeagerKaiser,
+}
+
+/// Configuration of one channel's conditioning [`Chain`].
+///
+/// Stages run in the order of the fields; each `Option` stage is skipped
+/// when `None`. Filter orders are scipy's `N` (a band-pass of order `N` has
+/// `2N` poles, `N` sections). Start from a preset and adjust fields:
+///
+/// ```
+/// use levator_core::conditioning::{ChainConfig, Mains};
+/// let mut config = ChainConfig::emg(2000.0);
+/// config.mains = Some(Mains::Hz60);
+/// config.notch_q = 20.0;
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct ChainConfig {
+    /// Sample rate of the channel, Hz (> 0).
+    pub rate_hz: f64,
+    /// High-pass -3 dB frequency, Hz (removes offset and drift), or `None`.
+    pub highpass_hz: Option<f64>,
+    /// High-pass order, 1..=8.
+    pub highpass_order: u8,
+    /// Band-pass edges `(low, high)`, Hz, or `None`.
+    pub band_hz: Option<(f64, f64)>,
+    /// Band-pass order `N`, 1..=8 (`2N` poles).
+    pub band_order: u8,
+    /// Low-pass -3 dB frequency, Hz, or `None`.
+    pub lowpass_hz: Option<f64>,
+    /// Low-pass order, 1..=8.
+    pub lowpass_order: u8,
+    /// Mains frequency to notch (with harmonics), or `None` for no notches.
+    pub mains: Option<Mains>,
+    /// Notch quality factor: -3 dB width of each notch is `f/notch_q`.
+    pub notch_q: f64,
+    /// Highest harmonic frequency to notch, Hz; `None` = all below Nyquist.
+    pub notch_max_hz: Option<f64>,
+    /// Final envelope stage.
+    pub envelope: EnvelopeConfig,
+}
+
+impl ChainConfig {
+    /// No filtering and no envelope at `rate_hz`: `tick(x) == x` (apart
+    /// from the input guard).
+    pub const fn passthrough(rate_hz: f64) -> ChainConfig {
+        ChainConfig {
+            rate_hz,
+            highpass_hz: None,
+            highpass_order: 2,
+            band_hz: None,
+            band_order: 4,
+            lowpass_hz: None,
+            lowpass_order: 2,
+            mains: None,
+            notch_q: 30.0,
+            notch_max_hz: None,
+            envelope: EnvelopeConfig::None,
+        }
+    }
+
+    /// Surface-EMG preset, adapted to `rate_hz`:
+    ///
+    /// - high-pass 10 Hz, order 2 (offset, motion drift), when 10 Hz is
+    ///   below 0.45·rate;
+    /// - band-pass 20 Hz .. min(450 Hz, 0.45·rate), order 4 (the standard
+    ///   sEMG band, e.g. 20-450 Hz at 1 kHz, 20-112.5 Hz at 250 Hz), when
+    ///   the upper edge is above 30 Hz;
+    /// - 50 Hz mains notches, Q 30, every harmonic below Nyquist (set
+    ///   `mains = Some(Mains::Hz60)` in 60 Hz countries); above 4 kHz the
+    ///   notches stop at the band's upper edge to stay within
+    ///   [`MAX_NOTCHES`];
+    /// - 50 ms moving RMS envelope.
+    ///
+    /// Below ~67 Hz sampling no EMG band fits; the preset then keeps only
+    /// the RMS envelope.
+    pub fn emg(rate_hz: f64) -> ChainConfig {
+        let mut c = ChainConfig::passthrough(rate_hz);
+        let upper = (0.45 * rate_hz).min(450.0);
+        if 10.0 < upper {
+            c.highpass_hz = Some(10.0);
+        }
+        if upper > 30.0 {
+            c.band_hz = Some((20.0, upper));
+        }
+        c.mains = Some(Mains::Hz50);
+        if rate_hz > 4000.0 {
+            c.notch_max_hz = Some(upper);
+        }
+        c.envelope = EnvelopeConfig::MovingRms { window_ms: 50.0 };
+        c
+    }
+
+    /// Pressure preset (vaginal/anal probe, manometry), adapted to
+    /// `rate_hz`: no high-pass (the resting pressure is signal), no notch;
+    /// a 2nd-order low-pass at min(5 Hz, rate/4) against sensor noise when
+    /// the rate is at least 20 Hz; below that (e.g. 10 Hz high-resolution
+    /// manometry, already smoothed by the system) no filtering at all.
+    pub fn pressure(rate_hz: f64) -> ChainConfig {
+        let mut c = ChainConfig::passthrough(rate_hz);
+        if rate_hz >= 20.0 {
+            c.lowpass_hz = Some((rate_hz / 4.0).min(5.0));
+        }
+        c
+    }
+
+    /// The preset for a channel role: [`emg`](Self::emg) for EMG roles,
+    /// [`pressure`](Self::pressure) for pressure, probe motion and
+    /// respiration (all slow signals whose level matters).
+    pub fn for_role(role: Role, rate_hz: f64) -> ChainConfig {
+        if role.is_emg() {
+            ChainConfig::emg(rate_hz)
+        } else {
+            ChainConfig::pressure(rate_hz)
+        }
+    }
+}
+
+impl Default for ChainConfig {
+    /// [`ChainConfig::emg`] at 1000 Hz. Set `rate_hz` to your stream's
+    /// rate, or better start from a preset with the right rate.
+    fn default() -> ChainConfig {
+        ChainConfig::emg(1000.0)
+    }
+}
+
+/// Why [`Chain::new`] refused a configuration.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ChainError {
+    /// `rate_hz` not finite or not > 0.
+    InvalidRate {
+        /// The rate given, Hz.
+        rate_hz: f64,
+    },
+    /// The high-pass stage is invalid.
+    HighPass(DesignError),
+    /// The band-pass stage is invalid.
+    BandPass(DesignError),
+    /// The low-pass stage is invalid.
+    LowPass(DesignError),
+    /// The notch bank is invalid.
+    Notch(NotchError),
+    /// The envelope stage is invalid.
+    Envelope(EnvelopeError),
+}
+
+impl fmt::Display for ChainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChainError::InvalidRate { rate_hz } => {
+                write!(
+                    f,
+                    "sample rate {rate_hz} Hz is not a positive finite number"
+                )
+            }
+            ChainError::HighPass(e) => write!(f, "high-pass: {e}"),
+            ChainError::BandPass(e) => write!(f, "band-pass: {e}"),
+            ChainError::LowPass(e) => write!(f, "low-pass: {e}"),
+            ChainError::Notch(e) => write!(f, "mains notch: {e}"),
+            ChainError::Envelope(e) => write!(f, "envelope: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for ChainError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            ChainError::InvalidRate { .. } => None,
+            ChainError::HighPass(e) | ChainError::BandPass(e) | ChainError::LowPass(e) => Some(e),
+            ChainError::Notch(e) => Some(e),
+            ChainError::Envelope(e) => Some(e),
+        }
+    }
+}
+
+// Inline on purpose: the chain needs no heap (boxing would need `alloc`).
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+enum EnvelopeStage {
+    None,
+    MovingRms(MovingRms<RmsStorage>),
+    RectifiedLowPass(RectifiedLowPass),
+    TeagerKaiser(TeagerKaiser),
+}
+
+/// One channel's conditioning: all filters of a [`ChainConfig`] packed
+/// into one cascade of biquads, then the envelope.
+///
+/// - `tick(x)` returns the envelope (or the filtered signal when the
+///   envelope is `None`); [`filtered`](Self::filtered) gives the filtered
+///   signal of the last sample either way.
+/// - `process` is `tick` over a block; any chunking of a stream gives
+///   bit-identical output to feeding it whole.
+/// - NaN / ±∞ / `|x| > INPUT_LIMIT` inputs are replaced by the last good
+///   input and counted ([`rejected_inputs`](Self::rejected_inputs)); see
+///   the [guard policy](super::guard).
+/// - Never allocates after construction, never panics, never reads a clock.
+///
+/// ```
+/// use levator_core::conditioning::{Chain, ChainConfig};
+/// let mut emg = Chain::new(&ChainConfig::emg(1000.0))?;
+/// let envelope = emg.tick(12.5);
+/// assert!(envelope.is_finite());
+/// let mut out = [0.0; 3];
+/// emg.process(&[1.0, f64::NAN, 2.0], &mut out);
+/// assert_eq!(emg.rejected_inputs(), 1);
+/// # Ok::<(), levator_core::conditioning::ChainError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Chain {
+    config: ChainConfig,
+    cascade: Cascade<MAX_CHAIN_SECTIONS>,
+    n_notches: usize,
+    envelope: EnvelopeStage,
+    guard: InputGuard,
+    filtered: f64,
+    state_resets: u64,
+}
+
+impl Chain {
+    /// Validate `config` and build the chain (the only allocation, with
+    /// `alloc`, is the moving-RMS window).
+    pub fn new(config: &ChainConfig) -> Result<Chain, ChainError> {
+        let rate_hz = config.rate_hz;
+        if !rate_hz.is_finite() || rate_hz <= 0.0 {
+            return Err(ChainError::InvalidRate { rate_hz });
+        }
+        let mut cascade = Cascade::<MAX_CHAIN_SECTIONS>::new();
+        // Capacity: 3 × MAX_SECTIONS + MAX_NOTCHES, so pushes cannot fail.
+        if let Some(hz) = config.highpass_hz {
+            let sos = butter(
+                config.highpass_order,
+                Band::HighPass { cutoff_hz: hz },
+                rate_hz,
+            )
+            .map_err(ChainError::HighPass)?;
+            cascade.push_sos(&sos);
+        }
+        if let Some((low_hz, high_hz)) = config.band_hz {
+            let sos = butter(
+                config.band_order,
+                Band::BandPass { low_hz, high_hz },
+                rate_hz,
+            )
+            .map_err(ChainError::BandPass)?;
+            cascade.push_sos(&sos);
+        }
+        if let Some(hz) = config.lowpass_hz {
+            let sos = butter(
+                config.lowpass_order,
+                Band::LowPass { cutoff_hz: hz },
+                rate_hz,
+            )
+            .map_err(ChainError::LowPass)?;
+            cascade.push_sos(&sos);
+        }
+        let mut n_notches = 0;
+        if let Some(mains) = config.mains {
+            n_notches = design_bank(
+                mains,
+                config.notch_q,
+                rate_hz,
+                config.notch_max_hz,
+                |_, row| {
+                    cascade.push(row_to_coefficients(&row));
+                },
+            )
+            .map_err(ChainError::Notch)?;
+        }
+        let envelope = match config.envelope {
+            EnvelopeConfig::None => EnvelopeStage::None,
+            EnvelopeConfig::MovingRms { window_ms } => {
+                let n = window_samples(window_ms, rate_hz).map_err(ChainError::Envelope)?;
+                EnvelopeStage::MovingRms(rms_with_len(n).map_err(ChainError::Envelope)?)
+            }
+            EnvelopeConfig::RectifiedLowPass { cutoff_hz, order } => {
+                EnvelopeStage::RectifiedLowPass(
+                    RectifiedLowPass::new(cutoff_hz, order, rate_hz)
+                        .map_err(ChainError::Envelope)?,
+                )
+            }
+            EnvelopeConfig::TeagerKaiser => EnvelopeStage::TeagerKaiser(TeagerKaiser::new()),
+        };
+        Ok(Chain {
+            config: *config,
+            cascade,
+            n_notches,
+            envelope,
+            guard: InputGuard::new(),
+            filtered: 0.0,
+            state_resets: 0,
+        })
+    }
+
+    /// Condition one sample; returns the envelope (or the filtered sample
+    /// when the envelope is `None`).
+    #[inline]
+    pub fn tick(&mut self, x: f64) -> f64 {
+        let x = self.guard.admit(x);
+        let mut y = self.cascade.run(x);
+        if !y.is_finite() {
+            // Unreachable for stable filters and guarded input; a safety
+            // net so that state can never stay poisoned.
+            self.cascade.reset();
+            self.state_resets = self.state_resets.saturating_add(1);
+            y = 0.0;
+        }
+        self.filtered = y;
+        match &mut self.envelope {
+            EnvelopeStage::None => y,
+            EnvelopeStage::MovingRms(r) => r.tick(y),
+            EnvelopeStage::RectifiedLowPass(r) => r.tick(y),
+            EnvelopeStage::TeagerKaiser(t) => t.tick(y),
+        }
+    }
+
+    /// Condition a block: `output[i] = tick(input[i])` for the first
+    /// `min(input.len(), output.len())` samples; returns that count.
+    /// Samples beyond it are not consumed.
+    pub fn process(&mut self, input: &[f64], output: &mut [f64]) -> usize {
+        let n = input.len().min(output.len());
+        for (o, &x) in output.iter_mut().zip(input.iter()) {
+            *o = self.tick(x);
+        }
+        n
+    }
+
+    /// Condition a block in place.
+    pub fn process_in_place(&mut self, data: &mut [f64]) {
+        for v in data.iter_mut() {
+            *v = self.tick(*v);
+        }
+    }
+
+    /// The filtered (pre-envelope) value of the last sample ticked.
+    pub fn filtered(&self) -> f64 {
+        self.filtered
+    }
+
+    /// Inputs replaced by the input guard (NaN, ±∞, `|x| > INPUT_LIMIT`)
+    /// since construction or the last [`reset`](Self::reset).
+    pub fn rejected_inputs(&self) -> u64 {
+        self.guard.rejected()
+    }
+
+    /// Times the filter state was reset because it became non-finite
+    /// (expected to stay 0; non-zero means a numerically unstable design).
+    pub fn state_resets(&self) -> u64 {
+        self.state_resets
+    }
+
+    /// Back to the just-constructed state (filters, envelope, counters).
+    pub fn reset(&mut self) {
+        self.cascade.reset();
+        self.guard.reset();
+        self.filtered = 0.0;
+        self.state_resets = 0;
+        match &mut self.envelope {
+            EnvelopeStage::None => {}
+            EnvelopeStage::MovingRms(r) => r.reset(),
+            EnvelopeStage::RectifiedLowPass(r) => r.reset(),
+            EnvelopeStage::TeagerKaiser(t) => t.reset(),
+        }
+    }
+
+    /// The configuration this chain was built from.
+    pub fn config(&self) -> &ChainConfig {
+        &self.config
+    }
+
+    /// Number of biquad sections run per sample (filters + notches).
+    pub fn sections(&self) -> usize {
+        self.cascade.len()
+    }
+
+    /// Number of mains notches in the chain.
+    pub fn notches(&self) -> usize {
+        self.n_notches
+    }
+}
+
+#[cfg(feature = "alloc")]
+fn rms_with_len(n: usize) -> Result<MovingRms<RmsStorage>, EnvelopeError> {
+    MovingRms::with_storage(alloc::vec![0.0; n], n)
+}
+
+#[cfg(not(feature = "alloc"))]
+fn rms_with_len(n: usize) -> Result<MovingRms<RmsStorage>, EnvelopeError> {
+    if n > NO_ALLOC_RMS_CAPACITY {
+        return Err(EnvelopeError::WindowTooLong {
+            samples: n,
+            max: NO_ALLOC_RMS_CAPACITY,
+        });
+    }
+    MovingRms::with_storage([0.0; NO_ALLOC_RMS_CAPACITY], n)
+}
