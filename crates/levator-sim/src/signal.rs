@@ -1,0 +1,231 @@
+//! Sample-level signal components: band-limited sEMG noise, ECG bleed,
+//! mains hum and slow drift. All are streaming (state carried from sample
+//! to sample), seeded, and computed with `libm` for bit-identical output
+//! on every machine.
+
+use core::f64::consts::PI;
+
+use crate::rng::Rng;
+
+/// A second-order section, transposed direct form II.
+#[derive(Clone, Copy, Debug)]
+struct Biquad {
+    b: [f64; 3],
+    a: [f64; 2],
+    z: [f64; 2],
+}
+
+impl Biquad {
+    /// Butterworth (Q = 1/sqrt 2) low-pass or high-pass, RBJ cookbook
+    /// bilinear design.
+    fn butterworth(fs: f64, f0: f64, high: bool) -> Biquad {
+        let w0 = 2.0 * PI * f0 / fs;
+        let (sw, cw) = (libm::sin(w0), libm::cos(w0));
+        let alpha = sw / (2.0 * core::f64::consts::FRAC_1_SQRT_2);
+        let a0 = 1.0 + alpha;
+        let (b0, b1) = if high {
+            ((1.0 + cw) / 2.0, -(1.0 + cw))
+        } else {
+            ((1.0 - cw) / 2.0, 1.0 - cw)
+        };
+        Biquad {
+            b: [b0 / a0, b1 / a0, b0 / a0],
+            a: [-2.0 * cw / a0, (1.0 - alpha) / a0],
+            z: [0.0; 2],
+        }
+    }
+
+    #[inline]
+    fn tick(&mut self, x: f64) -> f64 {
+        let y = self.b[0] * x + self.z[0];
+        self.z[0] = self.b[1] * x - self.a[0] * y + self.z[1];
+        self.z[1] = self.b[2] * x - self.a[1] * y;
+        y
+    }
+}
+
+/// Unit-RMS Gaussian noise band-limited to the sEMG band: white noise
+/// through two 2nd-order Butterworth high-passes at 20 Hz and two
+/// low-passes at the upper band edge (4th order each side). The surface
+/// EMG interference pattern is, to first order, exactly this: the sum of
+/// many asynchronous motor-unit action potentials, whose amplitude (RMS)
+/// follows the activation while the spectrum stays in about 20-450 Hz.
+#[derive(Clone, Debug)]
+pub struct EmgNoise {
+    rng: Rng,
+    sections: [Biquad; 4],
+    norm: f64,
+}
+
+impl EmgNoise {
+    /// Noise for sample rate `fs` with band `low_hz`..`high_hz`.
+    pub fn new(rng: Rng, fs: f64, low_hz: f64, high_hz: f64) -> EmgNoise {
+        let sections = [
+            Biquad::butterworth(fs, low_hz, true),
+            Biquad::butterworth(fs, low_hz, true),
+            Biquad::butterworth(fs, high_hz, false),
+            Biquad::butterworth(fs, high_hz, false),
+        ];
+        // Output variance for unit white input = energy of the impulse
+        // response; measured once so the output has unit RMS.
+        let mut probe = sections;
+        let mut energy = 0.0;
+        let n = (fs * 4.0) as usize;
+        for i in 0..n {
+            let x = if i == 0 { 1.0 } else { 0.0 };
+            let y = probe.iter_mut().fold(x, |acc, s| s.tick(acc));
+            energy += y * y;
+        }
+        let norm = if energy > 0.0 {
+            1.0 / libm::sqrt(energy)
+        } else {
+            1.0
+        };
+        EmgNoise {
+            rng,
+            sections,
+            norm,
+        }
+    }
+
+    /// The next sample (unit RMS on average).
+    #[inline]
+    pub fn tick(&mut self) -> f64 {
+        let x = self.rng.gaussian();
+        let y = self.sections.iter_mut().fold(x, |acc, s| s.tick(acc));
+        y * self.norm
+    }
+}
+
+/// Heartbeat train giving a unit-amplitude ECG-like waveform (P-less QRS
+/// plus T wave) for bleed into surface EMG: the heart's field reaches the
+/// abdominal electrodes at several µV to tens of µV.
+#[derive(Clone, Debug)]
+pub struct Ecg {
+    rng: Rng,
+    rr_s: f64,
+    last_beat: f64,
+    next_beat: f64,
+}
+
+impl Ecg {
+    /// A heart beating at `bpm` (RR jitter 3 %), first beat within one RR.
+    pub fn new(mut rng: Rng, bpm: f64) -> Ecg {
+        let rr_s = 60.0 / bpm;
+        let first = rng.range(0.1, rr_s);
+        Ecg {
+            rng,
+            rr_s,
+            last_beat: -10.0,
+            next_beat: first,
+        }
+    }
+
+    /// The waveform at time `t` (non-decreasing between calls).
+    #[inline]
+    pub fn at(&mut self, t: f64) -> f64 {
+        while t >= self.next_beat - 0.05 {
+            self.last_beat = self.next_beat;
+            let rr = self.rr_s * (1.0 + 0.03 * self.rng.gaussian()).clamp(0.8, 1.2);
+            self.next_beat += rr;
+        }
+        let dt = t - self.last_beat;
+        if !(-0.05..=0.5).contains(&dt) {
+            return 0.0;
+        }
+        let g = |c: f64, w: f64| {
+            let z = (dt - c) / w;
+            libm::exp(-0.5 * z * z)
+        };
+        g(0.0, 0.010) - 0.3 * g(0.028, 0.010) - 0.15 * g(-0.025, 0.010) + 0.25 * g(0.25, 0.045)
+    }
+}
+
+/// Mains hum at `hz`: fundamental plus 30 % third and 10 % fifth harmonic
+/// (rectifier loads make mains interference rich in odd harmonics). Phase
+/// is computed from the sample index, so it never drifts.
+#[derive(Clone, Copy, Debug)]
+pub struct Mains {
+    hz: f64,
+    fs: f64,
+    phase: f64,
+}
+
+impl Mains {
+    /// Hum at `hz` for sample rate `fs` with a starting phase (rad).
+    pub fn new(hz: f64, fs: f64, phase: f64) -> Mains {
+        Mains { hz, fs, phase }
+    }
+
+    /// Unit-fundamental hum at sample `n`.
+    #[inline]
+    pub fn at(&self, n: u64) -> f64 {
+        let cycles = libm::fmod(self.hz * n as f64, self.fs) / self.fs;
+        let p = 2.0 * PI * cycles + self.phase;
+        libm::sin(p) + 0.3 * libm::sin(3.0 * p) + 0.1 * libm::sin(5.0 * p)
+    }
+}
+
+/// Slow baseline drift: two incommensurate sines of 0.01-0.1 Hz
+/// (electrode half-cell potentials, sensor temperature).
+#[derive(Clone, Copy, Debug)]
+pub struct Drift {
+    f: [f64; 2],
+    phase: [f64; 2],
+}
+
+impl Drift {
+    /// A drift drawn from `rng`.
+    pub fn new(rng: &mut Rng) -> Drift {
+        Drift {
+            f: [rng.range(0.01, 0.03), rng.range(0.05, 0.1)],
+            phase: [rng.range(0.0, 2.0 * PI), rng.range(0.0, 2.0 * PI)],
+        }
+    }
+
+    /// Unit-amplitude drift at time `t`.
+    #[inline]
+    pub fn at(&self, t: f64) -> f64 {
+        0.6 * libm::sin(2.0 * PI * self.f[0] * t + self.phase[0])
+            + 0.4 * libm::sin(2.0 * PI * self.f[1] * t + self.phase[1])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emg_noise_has_unit_rms_and_no_dc() {
+        for fs in [250.0, 1000.0, 2000.0] {
+            let mut n = EmgNoise::new(Rng::new(1), fs, 20.0, 450.0f64.min(0.45 * fs));
+            let count = (fs * 60.0) as usize;
+            let (mut s, mut s2) = (0.0, 0.0);
+            for _ in 0..count {
+                let x = n.tick();
+                s += x;
+                s2 += x * x;
+            }
+            let rms = libm::sqrt(s2 / count as f64);
+            assert!((rms - 1.0).abs() < 0.05, "fs {fs}: rms {rms}");
+            assert!((s / count as f64).abs() < 0.01);
+        }
+    }
+
+    #[test]
+    fn ecg_beats_at_the_heart_rate() {
+        let mut e = Ecg::new(Rng::new(2), 60.0);
+        let mut peaks = 0;
+        let mut prev = 0.0;
+        let mut rising = false;
+        for i in 0..60_000 {
+            let v = e.at(i as f64 / 1000.0);
+            if v < prev && rising && prev > 0.5 {
+                peaks += 1;
+            }
+            rising = v > prev;
+            prev = v;
+        }
+        assert!((57..=63).contains(&peaks), "{peaks} beats in 60 s");
+    }
+}
