@@ -14,4 +14,5 @@
 //! carried across calls, `tick` and `process` agree, and nothing allocates
 //! per sample.
 
+pub mod baseline;
 pub mod envelope;

@@ -1,0 +1,485 @@
+//! Bearing down (pushing, Valsalva, simulated defecation) and abdominal
+//! co-contraction during a Kegel (`accessory`).
+//!
+//! ```text
+//!          push signal > on                      held push_confirm_s
+//!   Idle ─────────────────────▶ Pending ─────────────────┬──────────────▶ Pushing ── below off for min_off_s ──▶ Idle
+//!    ▲  ◀─ fell back (cough) ──┘        │ pelvic led, or  │ (emits start)            (emits end: response, push, rao_type)
+//!    │                                  │ pelvic rise >=  │
+//!    │                                  ▼ 2x abdominal    │
+//!    └──── below off for min_off_s ── Accessory ◀─────────┘ (emits accessory start / end)
+//! ```
+//!
+//! **Push signal**, in order of preference: `abdominal_pressure` (rectal
+//! balloon, abdominal sensor), `abdominal_emg`, or, with neither,
+//! *outward* `probe_motion` (a strain pushes the probe outward/down, a
+//! lift pulls it in; the pipeline feeds the motion with its sign flipped).
+//!
+//! **Limitation.** With a single pelvic pressure balloon and nothing else,
+//! a push and a squeeze both raise the pressure: abdominal pressure is
+//! transmitted into the balloon. No rule on that one signal can tell them
+//! apart, so levator does not guess: such a stream reports contractions
+//! only, and no `bearing_down` events.
+//!
+//! **Push or squeeze?** When the abdominal signal rises, the pelvic
+//! contraction detector holds its start until this detector decides:
+//! * the pelvic rise started at least [`BearingDownConfig::accessory_lead_s`]
+//!   before the abdominal one: a Kegel with abdominal co-contraction
+//!   (`accessory` events; the contraction is reported as usual);
+//! * the pelvic rise is at least [`BearingDownConfig::squeeze_ratio`]
+//!   (default 2, the two-sensor trainer rule from DESIGN.md) times the
+//!   abdominal rise: also a squeeze with accessory recruitment. Pressures
+//!   are compared in cmH2O; EMG rises in multiples of each channel's own
+//!   activity threshold above rest;
+//! * otherwise a push: `bearing_down` start, and any pelvic rise inside it
+//!   is reported through the push (`pelvic_response: paradoxical`), not as
+//!   a separate contraction.
+//!
+//! **Pelvic response** (mean pelvic level over the push against the pelvic
+//! rest level before it): `relaxed` when it fell by at least
+//! [`BearingDownConfig::relax_fraction`] (20%, the manometric criterion
+//! for adequate anal relaxation), `paradoxical` when it rose above the
+//! pelvic activity threshold (a contraction-sized rise), `unchanged`
+//! otherwise (less than 20% relaxation). The start event carries a
+//! provisional response judged over the confirmation window; the end event
+//! the final one.
+//!
+//! **Rao types** (manometry: `abdominal_pressure` = rectal, `pelvic_pressure`
+//! = anal canal). Rao's classification of dyssynergic defecation (Rao SSC,
+//! Welcher KD, Leistikow JS, "Obstructive defecation: a failure of
+//! rectoanal coordination", Am J Gastroenterol 1998;93:1042-50; Rao,
+//! Gastroenterol Clin N Am 2008): with *adequate* propulsion = a rise of
+//! intrarectal pressure >= 40 mmHg (54.38 cmH2O):
+//! * **type 1**: adequate push, paradoxical rise of anal pressure;
+//! * **type 2**: inadequate push, paradoxical anal contraction;
+//! * **type 3**: adequate push, absent or incomplete (< 20%) anal relaxation;
+//! * **type 4**: inadequate push, absent or incomplete anal relaxation.
+//!
+//! A push with >= 20% anal relaxation is not dyssynergic and gets no
+//! `rao_type`.
+
+use core::fmt;
+
+use crate::event::{Event, EventKind, PelvicResponse, Phase};
+use crate::features::baseline::Band;
+use crate::stream::{Role, CMH2O_PER_MMHG};
+
+use super::{samples_for, ConfigError, EventSink};
+
+/// Bearing-down parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct BearingDownConfig {
+    /// The push signal must stay above its activity threshold this long
+    /// (s; at least two samples) before a push is confirmed. Default 0.5 s:
+    /// a cough spike in abdominal pressure lasts 0.2-0.5 s, a push
+    /// (simulated defecation) 10-20 s.
+    pub push_confirm_s: f64,
+    /// The push ends after the signal stayed below its off level this long
+    /// (s). Default 0.3 s.
+    pub min_off_s: f64,
+    /// Off level: `rest + off_fraction * (peak - rest)`, at least the
+    /// resting band's upper edge. Default 0.3.
+    pub off_fraction: f64,
+    /// A pelvic rise that began this much earlier than the abdominal rise
+    /// is a Kegel with accessory co-contraction (s). Default 0.2 s.
+    pub accessory_lead_s: f64,
+    /// A pelvic rise at least this many times the abdominal rise is a
+    /// squeeze, not a push. Default 2.0 (two-sensor trainer rule).
+    pub squeeze_ratio: f64,
+    /// Pelvic relaxation counted as `relaxed` (fraction of resting level).
+    /// Default 0.2 (manometry: < 20% relaxation = dyssynergia).
+    pub relax_fraction: f64,
+    /// Rectal pressure rise for an adequate push (cmH2O). Default
+    /// 40 mmHg = 54.38 cmH2O (Rao 1998).
+    pub adequate_push_cmh2o: f64,
+}
+
+impl Default for BearingDownConfig {
+    fn default() -> Self {
+        BearingDownConfig {
+            push_confirm_s: 0.5,
+            min_off_s: 0.3,
+            off_fraction: 0.3,
+            accessory_lead_s: 0.2,
+            squeeze_ratio: 2.0,
+            relax_fraction: 0.2,
+            adequate_push_cmh2o: 40.0 * CMH2O_PER_MMHG,
+        }
+    }
+}
+
+impl BearingDownConfig {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        let nonneg = |v: f64| v.is_finite() && v >= 0.0;
+        let checks: [(bool, &'static str); 7] = [
+            (nonneg(self.push_confirm_s), "bearing_down.push_confirm_s"),
+            (nonneg(self.min_off_s), "bearing_down.min_off_s"),
+            (
+                self.off_fraction.is_finite() && self.off_fraction > 0.0 && self.off_fraction < 1.0,
+                "bearing_down.off_fraction",
+            ),
+            (
+                nonneg(self.accessory_lead_s),
+                "bearing_down.accessory_lead_s",
+            ),
+            (
+                self.squeeze_ratio.is_finite() && self.squeeze_ratio > 0.0,
+                "bearing_down.squeeze_ratio",
+            ),
+            (
+                self.relax_fraction.is_finite()
+                    && self.relax_fraction > 0.0
+                    && self.relax_fraction < 1.0,
+                "bearing_down.relax_fraction",
+            ),
+            (
+                self.adequate_push_cmh2o.is_finite() && self.adequate_push_cmh2o > 0.0,
+                "bearing_down.adequate_push_cmh2o",
+            ),
+        ];
+        for (ok, field) in checks {
+            if !ok {
+                return Err(ConfigError::new(field));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Detector state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// No abdominal activity.
+    Idle,
+    /// Abdominal signal above threshold, push not yet confirmed.
+    Pending,
+    /// A push is under way (start emitted).
+    Pushing,
+    /// Abdominal co-contraction during a Kegel (accessory start emitted).
+    Accessory,
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            State::Idle => "idle",
+            State::Pending => "pending",
+            State::Pushing => "pushing",
+            State::Accessory => "accessory",
+        })
+    }
+}
+
+/// What the pelvic side looks like this sample.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PelvicView {
+    /// Pelvic feature level.
+    pub level: f64,
+    /// Pelvic thresholds.
+    pub band: Band,
+    /// Onset of a pelvic rise in progress (pending or started contraction).
+    pub rise_onset_s: Option<f64>,
+}
+
+/// Bearing-down / accessory detector.
+#[derive(Clone, Debug)]
+pub struct BearingDownDetector {
+    role: Role,
+    pelvic_role: Option<Role>,
+    state: State,
+    config: BearingDownConfig,
+    pressure_pair: bool,
+    min_confirm: u64,
+    min_off: u64,
+    count: u64,
+    below: u64,
+    last_quiet_s: f64,
+    onset_s: f64,
+    below_since_s: f64,
+    rest: f64,
+    on: f64,
+    peak: f64,
+    pelvic_rest: f64,
+    pelvic_on: f64,
+    pelvic_peak: f64,
+    pelvic_sum: f64,
+    pelvic_n: u64,
+}
+
+impl BearingDownDetector {
+    /// A detector on push channel `role` (for `probe_motion` the caller
+    /// feeds `-motion`), judging the response on `pelvic_role`.
+    pub fn new(
+        role: Role,
+        pelvic_role: Option<Role>,
+        rate_hz: f64,
+        config: &BearingDownConfig,
+    ) -> Result<BearingDownDetector, ConfigError> {
+        config.validate()?;
+        let pressure_pair =
+            role == Role::AbdominalPressure && pelvic_role == Some(Role::PelvicPressure);
+        Ok(BearingDownDetector {
+            role,
+            pelvic_role,
+            state: State::Idle,
+            config: *config,
+            pressure_pair,
+            min_confirm: samples_for(config.push_confirm_s, rate_hz).max(2),
+            min_off: samples_for(config.min_off_s, rate_hz),
+            count: 0,
+            below: 0,
+            last_quiet_s: 0.0,
+            onset_s: 0.0,
+            below_since_s: 0.0,
+            rest: 0.0,
+            on: 0.0,
+            peak: 0.0,
+            pelvic_rest: 0.0,
+            pelvic_on: 0.0,
+            pelvic_peak: 0.0,
+            pelvic_sum: 0.0,
+            pelvic_n: 0,
+        })
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// True while the pelvic contraction detector must hold a start.
+    pub fn defers(&self, pelvic_rise_onset_s: Option<f64>) -> bool {
+        self.state == State::Pending
+            && !matches!(pelvic_rise_onset_s, Some(p) if p + self.config.accessory_lead_s <= self.onset_s)
+    }
+
+    /// True while a push is confirmed.
+    pub fn is_pushing(&self) -> bool {
+        self.state == State::Pushing
+    }
+
+    /// True unless idle.
+    pub fn is_busy(&self) -> bool {
+        self.state != State::Idle
+    }
+
+    /// Forgets a pending push; ends an active one at `t` (gap).
+    pub fn interrupt<S: EventSink + ?Sized>(&mut self, t: f64, sink: &mut S) {
+        self.finish(t, sink);
+        self.last_quiet_s = t;
+    }
+
+    /// Ends whatever is active at the end of the stream.
+    pub fn finish<S: EventSink + ?Sized>(&mut self, t: f64, sink: &mut S) {
+        match self.state {
+            State::Pushing => self.emit_push_end(t, t, sink),
+            State::Accessory => self.emit_accessory_end(t, t, sink),
+            State::Idle | State::Pending => {}
+        }
+        self.state = State::Idle;
+    }
+
+    /// One sample: `level` is the push signal (motion already sign-flipped),
+    /// `band` its thresholds; `pelvic` the pelvic side when present.
+    pub fn tick<S: EventSink + ?Sized>(
+        &mut self,
+        t: f64,
+        level: f64,
+        band: &Band,
+        pelvic: Option<&PelvicView>,
+        blocked: bool,
+        sink: &mut S,
+    ) {
+        if blocked {
+            // freeze: an artefact neither starts, confirms nor ends a push
+            if self.state == State::Idle {
+                self.last_quiet_s = t;
+            }
+            return;
+        }
+        match self.state {
+            State::Idle => {
+                if level <= band.quiet {
+                    self.last_quiet_s = t;
+                }
+                if level > band.on {
+                    self.state = State::Pending;
+                    self.onset_s = self.last_quiet_s;
+                    self.rest = band.rest;
+                    self.on = band.on;
+                    self.peak = level;
+                    self.count = 1;
+                    self.pelvic_sum = 0.0;
+                    self.pelvic_n = 0;
+                    if let Some(p) = pelvic {
+                        self.pelvic_rest = p.band.rest;
+                        self.pelvic_on = p.band.on;
+                        self.pelvic_peak = p.level;
+                    }
+                    self.accumulate(level, pelvic);
+                    self.try_confirm(t, pelvic, sink);
+                }
+            }
+            State::Pending => {
+                if level <= band.on {
+                    self.state = State::Idle;
+                    if level <= band.quiet {
+                        self.last_quiet_s = t;
+                    }
+                    return;
+                }
+                self.count += 1;
+                self.accumulate(level, pelvic);
+                self.try_confirm(t, pelvic, sink);
+            }
+            State::Pushing | State::Accessory => {
+                self.accumulate(level, pelvic);
+                let off = (self.rest + self.config.off_fraction * (self.peak - self.rest))
+                    .max(band.band_hi);
+                if level < off {
+                    if self.below == 0 {
+                        self.below_since_s = t;
+                    }
+                    self.below += 1;
+                    if self.below >= self.min_off {
+                        let end_s = self.below_since_s;
+                        if self.state == State::Pushing {
+                            self.emit_push_end(t, end_s, sink);
+                        } else {
+                            self.emit_accessory_end(t, end_s, sink);
+                        }
+                        self.state = State::Idle;
+                        self.last_quiet_s = t;
+                    }
+                } else {
+                    self.below = 0;
+                }
+            }
+        }
+    }
+
+    fn accumulate(&mut self, level: f64, pelvic: Option<&PelvicView>) {
+        if level > self.peak {
+            self.peak = level;
+        }
+        if let Some(p) = pelvic {
+            if p.level.is_finite() {
+                self.pelvic_sum += p.level;
+                self.pelvic_n += 1;
+                if p.level > self.pelvic_peak {
+                    self.pelvic_peak = p.level;
+                }
+            }
+        }
+    }
+
+    fn try_confirm<S: EventSink + ?Sized>(
+        &mut self,
+        t: f64,
+        pelvic: Option<&PelvicView>,
+        sink: &mut S,
+    ) {
+        if self.count < self.min_confirm {
+            return;
+        }
+        self.below = 0;
+        if self.is_squeeze(pelvic) {
+            self.state = State::Accessory;
+            let e = Event::new(EventKind::Accessory, Some(Phase::Start), self.onset_s)
+                .detected_at(t)
+                .on_channel(self.role);
+            sink.emit(e);
+            return;
+        }
+        self.state = State::Pushing;
+        let mut e = Event::new(EventKind::BearingDown, Some(Phase::Start), self.onset_s)
+            .detected_at(t)
+            .on_channel(self.role);
+        e.pelvic_response = self.response();
+        e.push = Some(self.push_amount());
+        e.rao_type = self.rao_type(e.pelvic_response);
+        sink.emit(e);
+    }
+
+    fn is_squeeze(&self, pelvic: Option<&PelvicView>) -> bool {
+        let Some(p) = pelvic else { return false };
+        if self.role == Role::ProbeMotion {
+            // outward motion is a strain whatever the pressure does
+            return false;
+        }
+        if let Some(onset) = p.rise_onset_s {
+            if onset + self.config.accessory_lead_s <= self.onset_s {
+                return true;
+            }
+        }
+        let pelvic_rise = self.pelvic_peak - self.pelvic_rest;
+        let abd_rise = self.peak - self.rest;
+        if pelvic_rise <= 0.0 || abd_rise <= 0.0 {
+            return false;
+        }
+        if self.pressure_pair {
+            pelvic_rise >= self.config.squeeze_ratio * abd_rise
+        } else {
+            let p_unit = (self.pelvic_on - self.pelvic_rest).max(f64::MIN_POSITIVE);
+            let a_unit = (self.on - self.rest).max(f64::MIN_POSITIVE);
+            pelvic_rise / p_unit >= self.config.squeeze_ratio * (abd_rise / a_unit)
+        }
+    }
+
+    fn push_amount(&self) -> f64 {
+        self.peak - self.rest
+    }
+
+    fn response(&self) -> Option<PelvicResponse> {
+        self.pelvic_role?;
+        if self.pelvic_n == 0 {
+            return None;
+        }
+        let mean = self.pelvic_sum / self.pelvic_n as f64;
+        let rest = self.pelvic_rest;
+        Some(if mean >= self.pelvic_on {
+            PelvicResponse::Paradoxical
+        } else if mean <= rest - self.config.relax_fraction * libm::fabs(rest) {
+            PelvicResponse::Relaxed
+        } else {
+            PelvicResponse::Unchanged
+        })
+    }
+
+    fn rao_type(&self, response: Option<PelvicResponse>) -> Option<u8> {
+        if !self.pressure_pair {
+            return None;
+        }
+        let adequate = self.push_amount() >= self.config.adequate_push_cmh2o;
+        match (response?, adequate) {
+            (PelvicResponse::Paradoxical, true) => Some(1),
+            (PelvicResponse::Paradoxical, false) => Some(2),
+            (PelvicResponse::Unchanged, true) => Some(3),
+            (PelvicResponse::Unchanged, false) => Some(4),
+            (PelvicResponse::Relaxed, _) => None,
+        }
+    }
+
+    fn emit_push_end<S: EventSink + ?Sized>(&mut self, t: f64, end_s: f64, sink: &mut S) {
+        let mut e = Event::new(EventKind::BearingDown, Some(Phase::End), self.onset_s)
+            .detected_at(t)
+            .on_channel(self.role);
+        e.end_s = Some(end_s);
+        e.duration_s = Some((end_s - self.onset_s).max(0.0));
+        e.pelvic_response = self.response();
+        e.push = Some(self.push_amount());
+        e.rao_type = self.rao_type(e.pelvic_response);
+        sink.emit(e);
+    }
+
+    fn emit_accessory_end<S: EventSink + ?Sized>(&mut self, t: f64, end_s: f64, sink: &mut S) {
+        let mut e = Event::new(EventKind::Accessory, Some(Phase::End), self.onset_s)
+            .detected_at(t)
+            .on_channel(self.role);
+        e.end_s = Some(end_s);
+        e.duration_s = Some((end_s - self.onset_s).max(0.0));
+        sink.emit(e);
+    }
+}

@@ -1,0 +1,286 @@
+//! Deliberate drop below rest: `relaxation` subtype `drop` (the reverse
+//! Kegel, the down-training exercise for an overactive pelvic floor).
+//!
+//! ```text
+//!          level < drop level, no push          held min_drop_s
+//!   Idle ─────────────────────────────▶ Sinking ───────────────▶ Dropped ──┐ level >= recover level
+//!    ▲  ◀──── back up / push / busy ──────┘        (emits start)    ▲      ▼
+//!    │                                                              └── Recovering
+//!    └─────────────────── held min_off_s (emits end) ─────────────────────┘
+//! ```
+//!
+//! * **Drop level**: `rest - max(drop_fraction * |rest|, drop_sd * sd)`.
+//!   Default 25% of the user's own rest (issue 4), and at least 3 resting
+//!   SDs so envelope noise alone cannot dip that far for a second.
+//! * **Duration**: held for [`DropConfig::min_drop_s`] (default 1 s,
+//!   issue 4) before the start is emitted; the start's `onset_s` is
+//!   retro-dated to the last sample inside the resting band.
+//! * **No push**: with an abdominal channel, a drop is only accepted while
+//!   no bearing-down is pending or active (a push also lowers pelvic
+//!   activity in a coordinated defecation: that is a `bearing_down` with
+//!   `pelvic_response: relaxed`, not a reverse Kegel).
+//! * **End**: back above `rest - recover_fraction * (rest - drop level)`
+//!   for [`DropConfig::min_off_s`]; `end_s` = first sample back above.
+
+use core::fmt;
+
+use crate::event::{Event, EventKind, Phase, RelaxationSubtype};
+use crate::features::baseline::Band;
+use crate::stream::Role;
+
+use super::{samples_for, ConfigError, EventSink};
+
+/// Reverse-Kegel drop parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct DropConfig {
+    /// Minimum fall below rest as a fraction of the resting level.
+    /// Default 0.25 (issue 4).
+    pub drop_fraction: f64,
+    /// Minimum fall below rest in resting SDs. Default 3.
+    pub drop_sd: f64,
+    /// How long the level must stay below the drop level (s). Default 1.0.
+    pub min_drop_s: f64,
+    /// The drop ends when the level recovers above
+    /// `rest - recover_fraction * (rest - drop level)`. Default 0.5.
+    pub recover_fraction: f64,
+    /// How long the level must stay recovered to end the drop (s).
+    /// Default 0.2.
+    pub min_off_s: f64,
+}
+
+impl Default for DropConfig {
+    fn default() -> Self {
+        DropConfig {
+            drop_fraction: 0.25,
+            drop_sd: 3.0,
+            min_drop_s: 1.0,
+            recover_fraction: 0.5,
+            min_off_s: 0.2,
+        }
+    }
+}
+
+impl DropConfig {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.drop_fraction.is_finite() && self.drop_fraction > 0.0 && self.drop_fraction < 1.0)
+        {
+            return Err(ConfigError::new("drop.drop_fraction"));
+        }
+        if !(self.drop_sd.is_finite() && self.drop_sd >= 0.0) {
+            return Err(ConfigError::new("drop.drop_sd"));
+        }
+        if !(self.min_drop_s.is_finite() && self.min_drop_s >= 0.0) {
+            return Err(ConfigError::new("drop.min_drop_s"));
+        }
+        if !(self.recover_fraction.is_finite()
+            && self.recover_fraction > 0.0
+            && self.recover_fraction <= 1.0)
+        {
+            return Err(ConfigError::new("drop.recover_fraction"));
+        }
+        if !(self.min_off_s.is_finite() && self.min_off_s >= 0.0) {
+            return Err(ConfigError::new("drop.min_off_s"));
+        }
+        Ok(())
+    }
+}
+
+/// Detector state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Not below rest.
+    Idle,
+    /// Below the drop level, not yet for `min_drop_s`.
+    Sinking,
+    /// A drop is under way (start emitted).
+    Dropped,
+    /// Recovered above the recover level, not yet for `min_off_s`.
+    Recovering,
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            State::Idle => "idle",
+            State::Sinking => "sinking",
+            State::Dropped => "dropped",
+            State::Recovering => "recovering",
+        })
+    }
+}
+
+/// Reverse-Kegel drop detector.
+#[derive(Clone, Debug)]
+pub struct DropDetector {
+    role: Role,
+    state: State,
+    drop_fraction: f64,
+    drop_sd: f64,
+    recover_fraction: f64,
+    min_drop: u64,
+    min_off: u64,
+    count: u64,
+    last_rest_s: f64,
+    onset_s: f64,
+    back_s: f64,
+    drop_level: f64,
+    rest: f64,
+}
+
+impl DropDetector {
+    /// A detector for `role` at `rate_hz`.
+    pub fn new(role: Role, rate_hz: f64, config: &DropConfig) -> Result<DropDetector, ConfigError> {
+        config.validate()?;
+        Ok(DropDetector {
+            role,
+            state: State::Idle,
+            drop_fraction: config.drop_fraction,
+            drop_sd: config.drop_sd,
+            recover_fraction: config.recover_fraction,
+            min_drop: samples_for(config.min_drop_s, rate_hz),
+            min_off: samples_for(config.min_off_s, rate_hz),
+            count: 0,
+            last_rest_s: 0.0,
+            onset_s: 0.0,
+            back_s: 0.0,
+            drop_level: 0.0,
+            rest: 0.0,
+        })
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// True while a drop is started and not ended.
+    pub fn is_active(&self) -> bool {
+        matches!(self.state, State::Dropped | State::Recovering)
+    }
+
+    /// True unless idle.
+    pub fn is_busy(&self) -> bool {
+        self.state != State::Idle
+    }
+
+    /// The drop level for a band.
+    pub fn drop_level(&self, band: &Band) -> f64 {
+        band.rest - (self.drop_fraction * libm::fabs(band.rest)).max(self.drop_sd * band.sd)
+    }
+
+    /// Forgets a pending drop; ends an active one at `t` (a gap, a push).
+    pub fn interrupt<S: EventSink + ?Sized>(&mut self, t: f64, sink: &mut S) {
+        if self.is_active() {
+            self.emit_end(t, t, sink);
+        }
+        self.state = State::Idle;
+        self.last_rest_s = t;
+    }
+
+    /// One sample. `allowed`: no push pending/active, no contraction or
+    /// release in progress and quality good.
+    pub fn tick<S: EventSink + ?Sized>(
+        &mut self,
+        t: f64,
+        level: f64,
+        band: &Band,
+        allowed: bool,
+        sink: &mut S,
+    ) {
+        if !allowed {
+            if self.is_active() {
+                self.emit_end(t, t, sink);
+            }
+            self.state = State::Idle;
+            self.last_rest_s = t;
+            return;
+        }
+        match self.state {
+            State::Idle => {
+                if level >= band.band_lo {
+                    self.last_rest_s = t;
+                }
+                let dl = self.drop_level(band);
+                if level < dl {
+                    self.state = State::Sinking;
+                    self.onset_s = self.last_rest_s;
+                    self.drop_level = dl;
+                    self.rest = band.rest;
+                    self.count = 1;
+                    self.try_start(t, sink);
+                }
+            }
+            State::Sinking => {
+                if level >= self.drop_level {
+                    self.state = State::Idle;
+                    if level >= band.band_lo {
+                        self.last_rest_s = t;
+                    }
+                } else {
+                    self.count += 1;
+                    self.try_start(t, sink);
+                }
+            }
+            State::Dropped => {
+                if level >= self.recover_level() {
+                    self.state = State::Recovering;
+                    self.back_s = t;
+                    self.count = 1;
+                    self.try_end(t, sink);
+                }
+            }
+            State::Recovering => {
+                if level < self.recover_level() {
+                    self.state = State::Dropped;
+                } else {
+                    self.count += 1;
+                    self.try_end(t, sink);
+                }
+            }
+        }
+    }
+
+    /// Ends an active drop at the end of the stream.
+    pub fn finish<S: EventSink + ?Sized>(&mut self, t: f64, sink: &mut S) {
+        if self.is_active() {
+            self.emit_end(t, t, sink);
+        }
+        self.state = State::Idle;
+    }
+
+    fn recover_level(&self) -> f64 {
+        self.rest - self.recover_fraction * (self.rest - self.drop_level)
+    }
+
+    fn try_start<S: EventSink + ?Sized>(&mut self, t: f64, sink: &mut S) {
+        if self.count >= self.min_drop {
+            self.state = State::Dropped;
+            let mut e = Event::new(EventKind::Relaxation, Some(Phase::Start), self.onset_s)
+                .detected_at(t)
+                .on_channel(self.role);
+            e.subtype = Some(RelaxationSubtype::Drop);
+            sink.emit(e);
+        }
+    }
+
+    fn try_end<S: EventSink + ?Sized>(&mut self, t: f64, sink: &mut S) {
+        if self.count >= self.min_off {
+            self.emit_end(t, self.back_s, sink);
+            self.state = State::Idle;
+            self.last_rest_s = t;
+        }
+    }
+
+    fn emit_end<S: EventSink + ?Sized>(&mut self, t: f64, end_s: f64, sink: &mut S) {
+        let mut e = Event::new(EventKind::Relaxation, Some(Phase::End), self.onset_s)
+            .detected_at(t)
+            .on_channel(self.role);
+        e.subtype = Some(RelaxationSubtype::Drop);
+        e.end_s = Some(end_s);
+        e.duration_s = Some((end_s - self.onset_s).max(0.0));
+        sink.emit(e);
+        self.state = State::Idle;
+    }
+}

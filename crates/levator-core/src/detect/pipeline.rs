@@ -1,0 +1,636 @@
+//! The [`Pipeline`]: one object per stream that conditions every channel,
+//! keeps each channel's baseline, runs the detectors and hands events to a
+//! caller-provided [`EventSink`].
+//!
+//! Per sample, in this order:
+//!
+//! 1. index bookkeeping: a frame whose index skips ahead is treated as a
+//!    gap of the skipped samples (the same as [`Pipeline::gap`]); a frame
+//!    that does not move forward is rejected and counted
+//!    ([`PipelineStats::rejected_frames`]);
+//! 2. per channel: unit conversion to canonical (mmHg → cmH2O), the
+//!    [`QualityMonitor`], the conditioning [`Chain`] (EMG: high-pass,
+//!    band-pass, mains notches, moving RMS; pressure/motion: low-pass);
+//! 3. the first [`PipelineConfig::warmup_s`] are skipped (filters settle),
+//!    then each channel's [`Baseline`] calibrates for
+//!    `baseline.calibration_s` (detectors wait for it);
+//! 4. bearing-down, contraction, release/poor-release and drop detectors;
+//! 5. baselines learn from samples judged at rest.
+
+use core::fmt;
+
+use crate::conditioning::{Chain, ChainConfig, ChainError, EnvelopeConfig, Mains};
+use crate::event::{Event, EventKind, Phase, QualityIssue};
+use crate::features::baseline::{
+    Band, BandConfig, Baseline, BaselineConfig, BaselineError, MvcCalibration,
+};
+use crate::stream::{Frame, Role, SourceItem, StreamSpec, MAX_CHANNELS};
+
+use super::bearing_down::{BearingDownConfig, BearingDownDetector, PelvicView};
+use super::contraction::{ContractionConfig, ContractionDetector, Gate};
+use super::drop::{DropConfig, DropDetector};
+use super::quality::{QualityConfig, QualityMonitor};
+use super::release::{ReleaseConfig, ReleaseDetector};
+use super::{samples_for, ConfigError, EventSink};
+
+/// Everything a [`Pipeline`] can be tuned with. Start from `default()`
+/// and change fields; every field documents its default and the reason.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct PipelineConfig {
+    /// Mains frequency notched out of EMG channels (harmonics included).
+    /// Default 50 Hz (set 60 Hz in the Americas; `None` for none).
+    pub mains: Option<Mains>,
+    /// EMG moving-RMS envelope window (ms). Default 50 ms: the usual sEMG
+    /// biofeedback smoothing (25-100 ms); shorter windows cut latency but
+    /// raise envelope noise (relative SD ~ 1/sqrt(window x bandwidth)).
+    pub emg_window_ms: f64,
+    /// Time skipped at the start of the stream and after a gap before the
+    /// baseline learns and detectors run (s). Default 0.5 s: the 10 Hz
+    /// high-pass and 20 Hz band-pass of the EMG chain settle within about
+    /// 0.2 s of a DC step.
+    pub warmup_s: f64,
+    /// Resting baseline calibration and tracking.
+    pub baseline: BaselineConfig,
+    /// Thresholds for EMG envelopes.
+    pub emg_band: BandConfig,
+    /// Thresholds for pressures.
+    pub pressure_band: BandConfig,
+    /// Thresholds for probe motion.
+    pub motion_band: BandConfig,
+    /// Contraction detector.
+    pub contraction: ContractionConfig,
+    /// Release / poor-release detector.
+    pub release: ReleaseConfig,
+    /// Reverse-Kegel drop detector.
+    pub drop: DropConfig,
+    /// Bearing-down detector.
+    pub bearing_down: BearingDownConfig,
+    /// Signal-quality monitors.
+    pub quality: QualityConfig,
+    /// MVC level of the pelvic feature (µV envelope or cmH2O) for
+    /// `peak_pct_mvc`; `None` until calibrated
+    /// ([`Pipeline::start_mvc_calibration`]) or set.
+    pub pelvic_mvc: Option<f64>,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            mains: Some(Mains::Hz50),
+            emg_window_ms: 50.0,
+            warmup_s: 0.5,
+            baseline: BaselineConfig::default(),
+            emg_band: BandConfig::emg(),
+            pressure_band: BandConfig::pressure(),
+            motion_band: BandConfig::motion(),
+            contraction: ContractionConfig::default(),
+            release: ReleaseConfig::default(),
+            drop: DropConfig::default(),
+            bearing_down: BearingDownConfig::default(),
+            quality: QualityConfig::default(),
+            pelvic_mvc: None,
+        }
+    }
+}
+
+/// Why a [`Pipeline`] could not be built.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PipelineError {
+    /// The stream has neither a pelvic channel (`pelvic_emg`,
+    /// `pelvic_pressure`) nor a push channel (`abdominal_pressure`,
+    /// `abdominal_emg`, `probe_motion`): nothing to detect.
+    NoUsableChannel,
+    /// A configuration field is out of range.
+    Config(ConfigError),
+    /// A channel's conditioning chain could not be built.
+    Chain(Role, ChainError),
+    /// The baseline configuration is invalid.
+    Baseline(BaselineError),
+}
+
+impl fmt::Display for PipelineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PipelineError::NoUsableChannel => f.write_str(
+                "the stream has no pelvic (pelvic_emg, pelvic_pressure) or push \
+                 (abdominal_pressure, abdominal_emg, probe_motion) channel",
+            ),
+            PipelineError::Config(e) => write!(f, "{e}"),
+            PipelineError::Chain(role, e) => write!(f, "conditioning of {role}: {e}"),
+            PipelineError::Baseline(e) => write!(f, "baseline: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for PipelineError {}
+
+impl From<ConfigError> for PipelineError {
+    fn from(e: ConfigError) -> Self {
+        PipelineError::Config(e)
+    }
+}
+
+/// Counters a caller can report (nothing is dropped silently).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PipelineStats {
+    /// Frames processed.
+    pub frames: u64,
+    /// Samples reported missing (by [`Pipeline::gap`] or index jumps).
+    pub samples_lost: u64,
+    /// Gaps seen.
+    pub gaps: u64,
+    /// Frames rejected because their index did not move forward.
+    pub rejected_frames: u64,
+    /// Non-finite sample values (held at the last good value, flagged as
+    /// an `artifact`).
+    pub bad_values: u64,
+}
+
+/// A view of the pipeline's features at the last sample (for displays).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Snapshot {
+    /// Time of the last sample (s).
+    pub t_s: f64,
+    /// Pelvic feature level and its thresholds, once calibrated.
+    pub pelvic: Option<(f64, Band)>,
+    /// Push-channel feature level (motion sign-flipped) and thresholds.
+    pub push: Option<(f64, Band)>,
+}
+
+#[derive(Clone, Debug)]
+struct Channel {
+    role: Role,
+    unit: crate::stream::Unit,
+    chain: Chain,
+    quality: QualityMonitor,
+    baseline: Baseline,
+    band_config: BandConfig,
+    level: f64,
+    blocked: bool,
+}
+
+/// The real-time detection pipeline of one stream (see the module docs).
+///
+/// ```
+/// use levator_core::detect::{EventQueue, Pipeline, PipelineConfig};
+/// use levator_core::stream::{ChannelSpec, Frame, Role, StreamSpec};
+/// let spec = StreamSpec::new(1000.0, &[
+///     ChannelSpec::canonical(Role::PelvicEmg),
+///     ChannelSpec::canonical(Role::AbdominalEmg),
+/// ])?;
+/// let mut p = Pipeline::new(spec, PipelineConfig::default())?;
+/// let mut queue: EventQueue<64> = EventQueue::new();
+/// p.tick(&Frame::new(0, &[1.5, -0.7]), &mut queue);
+/// assert!(queue.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    spec: StreamSpec,
+    rate_hz: f64,
+    channels: [Option<Channel>; MAX_CHANNELS],
+    n_channels: usize,
+    pelvic: Option<usize>,
+    push: Option<usize>,
+    contraction: Option<ContractionDetector>,
+    release: Option<ReleaseDetector>,
+    drop: Option<DropDetector>,
+    bearing: Option<BearingDownDetector>,
+    warmup: u64,
+    warm_left: u64,
+    last_index: Option<u64>,
+    last_t: f64,
+    stats: PipelineStats,
+    mvc: Option<MvcCalibration>,
+}
+
+impl Pipeline {
+    /// Builds a pipeline for `spec`, validating `config`.
+    pub fn new(spec: StreamSpec, config: PipelineConfig) -> Result<Pipeline, PipelineError> {
+        let rate = spec.rate_hz();
+        if !(config.emg_window_ms.is_finite() && config.emg_window_ms > 0.0) {
+            return Err(ConfigError::new("emg_window_ms").into());
+        }
+        if !(config.warmup_s.is_finite() && config.warmup_s >= 0.0) {
+            return Err(ConfigError::new("warmup_s").into());
+        }
+        for (b, name) in [
+            (&config.emg_band, "emg_band"),
+            (&config.pressure_band, "pressure_band"),
+            (&config.motion_band, "motion_band"),
+        ] {
+            if !b.is_valid() {
+                return Err(ConfigError::new(name).into());
+            }
+        }
+        if let Some(m) = config.pelvic_mvc {
+            if !m.is_finite() {
+                return Err(ConfigError::new("pelvic_mvc").into());
+            }
+        }
+        let mut channels: [Option<Channel>; MAX_CHANNELS] = Default::default();
+        let mut lowpass_delay = [0.0f64; MAX_CHANNELS];
+        for (i, c) in spec.channels().iter().enumerate() {
+            let mut cc = ChainConfig::for_role(c.role, rate);
+            let band_config = if c.role.is_emg() {
+                cc.mains = config.mains;
+                if cc.envelope != EnvelopeConfig::None {
+                    cc.envelope = EnvelopeConfig::MovingRms {
+                        window_ms: config.emg_window_ms.max(1000.0 / rate),
+                    };
+                }
+                config.emg_band
+            } else if c.role.is_pressure() {
+                config.pressure_band
+            } else {
+                config.motion_band
+            };
+            if let Some(fc) = cc.lowpass_hz {
+                // low-frequency group delay of a 2nd-order Butterworth
+                lowpass_delay[i] = core::f64::consts::SQRT_2 / (2.0 * core::f64::consts::PI * fc);
+            }
+            let chain = Chain::new(&cc).map_err(|e| PipelineError::Chain(c.role, e))?;
+            channels[i] = Some(Channel {
+                role: c.role,
+                unit: c.unit,
+                chain,
+                quality: QualityMonitor::new(c.role, rate, &config.quality)?,
+                baseline: Baseline::new(config.baseline, rate).map_err(PipelineError::Baseline)?,
+                band_config,
+                level: 0.0,
+                blocked: false,
+            });
+        }
+        let pelvic = spec
+            .channel_index(Role::PelvicEmg)
+            .or_else(|| spec.channel_index(Role::PelvicPressure));
+        let push = spec
+            .channel_index(Role::AbdominalPressure)
+            .or_else(|| spec.channel_index(Role::AbdominalEmg))
+            .or_else(|| spec.channel_index(Role::ProbeMotion));
+        if pelvic.is_none() && push.is_none() {
+            return Err(PipelineError::NoUsableChannel);
+        }
+        let pelvic_role = pelvic.map(|i| spec.channels()[i].role);
+        let contraction = match (pelvic, pelvic_role) {
+            (Some(i), Some(role)) => {
+                let mut d =
+                    ContractionDetector::new(role, rate, lowpass_delay[i], &config.contraction)?;
+                d.set_mvc(config.pelvic_mvc);
+                Some(d)
+            }
+            _ => None,
+        };
+        let release = match pelvic_role {
+            Some(role) => Some(ReleaseDetector::new(role, rate, &config.release)?),
+            None => None,
+        };
+        let drop = match pelvic_role {
+            Some(role) => Some(DropDetector::new(role, rate, &config.drop)?),
+            None => None,
+        };
+        let bearing = match push {
+            Some(i) => Some(BearingDownDetector::new(
+                spec.channels()[i].role,
+                pelvic_role,
+                rate,
+                &config.bearing_down,
+            )?),
+            None => None,
+        };
+        // validate the configs of absent detectors too
+        config.contraction.validate()?;
+        config.release.validate()?;
+        config.drop.validate()?;
+        config.bearing_down.validate()?;
+        let warmup = if config.warmup_s > 0.0 {
+            samples_for(config.warmup_s, rate)
+        } else {
+            0
+        };
+        Ok(Pipeline {
+            spec,
+            rate_hz: rate,
+            channels,
+            n_channels: spec.len(),
+            pelvic,
+            push,
+            contraction,
+            release,
+            drop,
+            bearing,
+            warmup,
+            warm_left: warmup,
+            last_index: None,
+            last_t: 0.0,
+            stats: PipelineStats::default(),
+            mvc: None,
+        })
+    }
+
+    /// The stream this pipeline was built for.
+    pub fn spec(&self) -> &StreamSpec {
+        &self.spec
+    }
+
+    /// Counters (frames, lost samples, rejected frames, bad values).
+    pub fn stats(&self) -> PipelineStats {
+        self.stats
+    }
+
+    /// The role the contraction/release/drop detectors judge, if any.
+    pub fn pelvic_role(&self) -> Option<Role> {
+        self.pelvic.map(|i| self.spec.channels()[i].role)
+    }
+
+    /// The role the bearing-down detector judges, if any.
+    pub fn push_role(&self) -> Option<Role> {
+        self.push.map(|i| self.spec.channels()[i].role)
+    }
+
+    /// Features and thresholds at the last sample.
+    pub fn snapshot(&self) -> Snapshot {
+        let view = |idx: Option<usize>| {
+            let c = self.channels[idx?].as_ref()?;
+            c.baseline
+                .is_calibrated()
+                .then(|| (c.level, c.baseline.band(&c.band_config)))
+        };
+        Snapshot {
+            t_s: self.last_t,
+            pelvic: view(self.pelvic),
+            push: view(self.push),
+        }
+    }
+
+    /// Sets (or clears) the pelvic MVC level used for `peak_pct_mvc`.
+    pub fn set_pelvic_mvc(&mut self, mvc: Option<f64>) {
+        if let Some(d) = self.contraction.as_mut() {
+            d.set_mvc(mvc.filter(|m| m.is_finite()));
+        }
+    }
+
+    /// Starts an MVC calibration: ask the user to squeeze as hard as they
+    /// can, then call [`Pipeline::finish_mvc_calibration`].
+    pub fn start_mvc_calibration(&mut self) {
+        self.mvc = Some(MvcCalibration::new(self.rate_hz, 0.5));
+    }
+
+    /// Ends an MVC calibration, sets and returns the MVC level.
+    pub fn finish_mvc_calibration(&mut self) -> Option<f64> {
+        let v = self.mvc.take().and_then(|m| m.value());
+        if v.is_some() {
+            self.set_pelvic_mvc(v);
+        }
+        v
+    }
+
+    /// When [`Pipeline::poll`] next has a timeout to fire (stream time, s).
+    pub fn poll_at(&self) -> Option<f64> {
+        self.release.as_ref().and_then(|r| r.poll_at())
+    }
+
+    /// Fires timeouts due at stream time `now_s` (poor release) when no
+    /// sample arrives to do it, e.g. a stalled live stream.
+    pub fn poll<S: EventSink + ?Sized>(&mut self, now_s: f64, sink: &mut S) {
+        if let Some(r) = self.release.as_mut() {
+            r.poll(now_s, sink);
+        }
+    }
+
+    /// Feeds one [`SourceItem`] (frame or gap).
+    pub fn push_item<S: EventSink + ?Sized>(&mut self, item: &SourceItem, sink: &mut S) {
+        match item {
+            SourceItem::Frame(f) => self.tick(f, sink),
+            SourceItem::Gap { first_index, lost } => self.gap(*first_index, *lost, sink),
+        }
+    }
+
+    /// Feeds a block of frames; identical to calling [`Pipeline::tick`] on each.
+    pub fn process<S: EventSink + ?Sized>(&mut self, frames: &[Frame], sink: &mut S) {
+        for f in frames {
+            self.tick(f, sink);
+        }
+    }
+
+    /// Reports `lost` missing samples starting at `first_index`: emits a
+    /// `signal_quality` `gap` start and end, ends events in flight at the
+    /// gap (their timing cannot be judged across it), cancels a pending
+    /// release check, and re-runs the warm-up after it.
+    pub fn gap<S: EventSink + ?Sized>(&mut self, first_index: u64, lost: u64, sink: &mut S) {
+        if lost == 0 {
+            return;
+        }
+        if let Some(last) = self.last_index {
+            if first_index <= last {
+                // overlaps what we already have: count only the new part
+                let end = first_index.saturating_add(lost);
+                if end <= last + 1 {
+                    return;
+                }
+                return self.gap(last + 1, end - last - 1, sink);
+            }
+        }
+        let t0 = self.spec.time_s(first_index);
+        let end_index = first_index.saturating_add(lost);
+        let t1 = self.spec.time_s(end_index);
+        self.stats.gaps += 1;
+        self.stats.samples_lost = self.stats.samples_lost.saturating_add(lost);
+        let mut s = Event::new(EventKind::SignalQuality, Some(Phase::Start), t0).detected_at(t1);
+        s.issue = Some(QualityIssue::Gap);
+        s.samples_lost = Some(lost);
+        sink.emit(s);
+        let mut e = s;
+        e.phase = Some(Phase::End);
+        e.end_s = Some(t1);
+        e.duration_s = Some(t1 - t0);
+        sink.emit(e);
+        if let Some(c) = self.contraction.as_mut() {
+            c.finish(t0, sink);
+            c.reset(t1);
+        }
+        if let Some(r) = self.release.as_mut() {
+            r.cancel();
+        }
+        if let Some(d) = self.drop.as_mut() {
+            d.interrupt(t0, sink);
+        }
+        if let Some(b) = self.bearing.as_mut() {
+            b.interrupt(t0, sink);
+        }
+        for c in self.channels.iter_mut().flatten() {
+            c.quality.hold_off();
+        }
+        self.warm_left = self.warmup;
+        self.last_index = Some(end_index.saturating_sub(1));
+        self.last_t = self.spec.time_s(end_index.saturating_sub(1));
+    }
+
+    /// Ends every interval still open at the end of the stream (their
+    /// `end_s` is the last sample's time).
+    pub fn finish<S: EventSink + ?Sized>(&mut self, sink: &mut S) {
+        let t = self.last_t;
+        if let Some(c) = self.contraction.as_mut() {
+            c.finish(t, sink);
+        }
+        if let Some(r) = self.release.as_mut() {
+            r.poll(t, sink);
+            r.cancel();
+        }
+        if let Some(d) = self.drop.as_mut() {
+            d.finish(t, sink);
+        }
+        if let Some(b) = self.bearing.as_mut() {
+            b.finish(t, sink);
+        }
+        for c in self.channels.iter_mut().flatten() {
+            c.quality.finish(t, sink);
+        }
+    }
+
+    /// Feeds one frame. Never fails, never allocates, never panics.
+    pub fn tick<S: EventSink + ?Sized>(&mut self, frame: &Frame, sink: &mut S) {
+        if let Some(last) = self.last_index {
+            if frame.index <= last {
+                self.stats.rejected_frames += 1;
+                return;
+            }
+            if frame.index > last + 1 {
+                self.gap(last + 1, frame.index - last - 1, sink);
+            }
+        }
+        self.last_index = Some(frame.index);
+        self.stats.frames += 1;
+        let t = self.spec.time_s(frame.index);
+        self.last_t = t;
+
+        // 1. conditioning and quality per channel
+        for i in 0..self.n_channels {
+            let Some(c) = self.channels[i].as_mut() else {
+                continue;
+            };
+            let raw = c.unit.to_canonical(frame.get(i));
+            if !raw.is_finite() {
+                self.stats.bad_values += 1;
+            }
+            let rest = c.baseline.rest();
+            let sd = c.baseline.sd();
+            let ok = c
+                .quality
+                .tick(t, raw, rest, sd, c.band_config.on_floor, sink);
+            let x = if c.role == Role::ProbeMotion {
+                -raw
+            } else {
+                raw
+            };
+            c.level = c.chain.tick(x);
+            c.blocked = !ok;
+        }
+        if let Some(m) = self.mvc.as_mut() {
+            if let Some(c) = self.pelvic.and_then(|i| self.channels[i].as_ref()) {
+                if !c.blocked {
+                    m.update(c.level);
+                }
+            }
+        }
+        if self.warm_left > 0 {
+            self.warm_left -= 1;
+            return;
+        }
+
+        // 2. bands (before this sample updates the baselines)
+        let band_of = |c: &Channel| {
+            c.baseline
+                .is_calibrated()
+                .then(|| c.baseline.band(&c.band_config))
+        };
+        let pelvic = self
+            .pelvic
+            .and_then(|i| self.channels[i].as_ref())
+            .map(|c| (c.level, band_of(c), c.blocked));
+        let push = self
+            .push
+            .and_then(|i| self.channels[i].as_ref())
+            .map(|c| (c.level, band_of(c), c.blocked));
+
+        // 3. detectors
+        let pelvic_view = match pelvic {
+            Some((level, Some(band), false)) => Some(PelvicView {
+                level,
+                band,
+                rise_onset_s: self.contraction.as_ref().and_then(|c| c.onset_s()),
+            }),
+            _ => None,
+        };
+        if let (Some(b), Some((level, Some(band), blocked))) = (self.bearing.as_mut(), push) {
+            b.tick(t, level, &band, pelvic_view.as_ref(), blocked, sink);
+        }
+        let push_busy = self.bearing.as_ref().is_some_and(|b| b.is_busy());
+        let pushing = self.bearing.as_ref().is_some_and(|b| b.is_pushing());
+        if let (Some(c), Some((level, Some(band), blocked))) = (self.contraction.as_mut(), pelvic) {
+            let defer = self.bearing.as_ref().is_some_and(|b| b.defers(c.onset_s()));
+            let was_idle = c.state() == super::contraction::State::Idle;
+            let ended = c.tick(
+                t,
+                level,
+                &band,
+                Gate {
+                    blocked,
+                    defer,
+                    absorb: pushing,
+                },
+                sink,
+            );
+            let started = was_idle && c.state() != super::contraction::State::Idle;
+            if let Some(r) = self.release.as_mut() {
+                if started {
+                    r.cancel();
+                }
+                if let Some(ended) = ended {
+                    r.begin(ended, level);
+                }
+                r.tick(t, level, &band, blocked, sink);
+            }
+            let contraction_busy = c.is_busy();
+            let release_busy = self.release.as_ref().is_some_and(|r| r.is_busy());
+            if let Some(d) = self.drop.as_mut() {
+                let allowed = !blocked && !contraction_busy && !release_busy && !push_busy;
+                d.tick(t, level, &band, allowed, sink);
+            }
+        }
+
+        // 4. baselines learn
+        let contraction_busy = self.contraction.as_ref().is_some_and(|c| c.is_busy());
+        let release_busy = self.release.as_ref().is_some_and(|r| r.is_busy());
+        let drop_busy = self.drop.as_ref().is_some_and(|d| d.is_busy());
+        for i in 0..self.n_channels {
+            let is_pelvic = Some(i) == self.pelvic;
+            let is_push = Some(i) == self.push;
+            let Some(c) = self.channels[i].as_mut() else {
+                continue;
+            };
+            if c.blocked {
+                continue;
+            }
+            if !c.baseline.is_calibrated() {
+                c.baseline.update(c.level, true);
+                continue;
+            }
+            let band = c.baseline.band(&c.band_config);
+            let in_band = c.level >= band.band_lo && c.level < band.on;
+            let at_rest = if is_pelvic {
+                in_band && !contraction_busy && !release_busy && !drop_busy && !push_busy
+            } else if is_push {
+                in_band && !push_busy
+            } else {
+                in_band
+            };
+            c.baseline.update(c.level, at_rest);
+            if is_pelvic && c.level < band.band_lo && !contraction_busy && !push_busy {
+                c.baseline.settle_down(c.level);
+            }
+        }
+    }
+}

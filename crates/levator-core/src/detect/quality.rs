@@ -1,0 +1,443 @@
+//! Signal quality per channel: mains interference, saturation/clipping,
+//! flat line, large artefacts (gaps are reported by the pipeline from the
+//! source). Each issue is an interval: a `signal_quality` start and end
+//! with `issue` and `channel`.
+//!
+//! ```text
+//!   per issue:  Good ── condition seen (confirm) ──▶ Bad ── clear for hold_s ──▶ Good
+//!                          (emits start)                  (emits end)
+//! ```
+//!
+//! While any issue except `mains` is active on a channel, and for
+//! [`QualityConfig::hold_s`] after it clears, the channel is *blocked*:
+//! detectors neither start nor end events on it and the baseline does not
+//! learn from it. Mains hum is removed by the notch filters, so it is
+//! reported but does not block.
+//!
+//! * **Saturation**: a sample at or beyond the configured rails
+//!   ([`QualityConfig::rails`]), or [`QualityConfig::clip_run`] identical
+//!   consecutive samples at the largest magnitude seen so far (the
+//!   flat top of a clipped waveform).
+//! * **Flat line**: no change at all between consecutive samples for
+//!   [`QualityConfig::flatline_emg_s`] (EMG; an unplugged electrode or a
+//!   dead amplifier; live sEMG changes every sample even on a 12-bit ADC)
+//!   or [`QualityConfig::flatline_other_s`] (pressure/motion, which can
+//!   legitimately repeat at 0.01 resolution for a few seconds at rest).
+//! * **Mains**: EMG channels at >= 150 Hz: in consecutive blocks of
+//!   [`QualityConfig::mains_block_s`], the 50 Hz or 60 Hz Goertzel
+//!   component carries more than [`QualityConfig::mains_fraction`] of the
+//!   block's AC power. Raised after 2 blocks, cleared after 2 clean blocks.
+//! * **Artefact**: EMG channels: the low-frequency (1-10 Hz) part of the
+//!   raw signal, which surface EMG does not have but cable and motion
+//!   artefacts do, exceeds [`QualityConfig::artifact_factor`] times the
+//!   resting envelope and [`QualityConfig::artifact_floor_uv`]. Other
+//!   channels: a sample-to-sample jump larger than
+//!   [`QualityConfig::jump_factor`] resting SDs and the activity floor in
+//!   one sample period at >= 50 Hz (no muscle moves a balloon that fast).
+//!   Non-finite samples are artefacts too.
+
+use core::fmt;
+
+use crate::event::{Event, EventKind, Phase, QualityIssue};
+use crate::stream::Role;
+
+use super::{samples_for, ConfigError, EventSink};
+
+/// Signal-quality parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct QualityConfig {
+    /// Optional ADC rails in canonical units `(low, high)`: a sample at or
+    /// beyond them is saturated. Default none (use the clip-run heuristic).
+    pub rails: Option<(f64, f64)>,
+    /// Identical consecutive samples at the largest magnitude seen that
+    /// count as clipping. Default 4.
+    pub clip_run: u32,
+    /// Flat-line duration for EMG (s). Default 0.25 s.
+    pub flatline_emg_s: f64,
+    /// Flat-line duration for pressure and motion (s). Default 10 s.
+    pub flatline_other_s: f64,
+    /// Mains analysis block length (s). Default 0.2 s (10 cycles at 50 Hz).
+    pub mains_block_s: f64,
+    /// Fraction of a block's AC power at 50/60 Hz that counts as mains
+    /// interference. Default 0.3: EMG spreads its power over 20-450 Hz,
+    /// so a single line carrying 30% of it is hum, not muscle.
+    pub mains_fraction: f64,
+    /// Low-frequency artefact threshold in resting-envelope multiples.
+    /// Default 10.
+    pub artifact_factor: f64,
+    /// Absolute floor of the artefact threshold (µV). Default 50 µV.
+    pub artifact_floor_uv: f64,
+    /// Jump threshold for non-EMG channels in resting SDs. Default 20.
+    pub jump_factor: f64,
+    /// An issue is cleared after the condition was absent this long (s);
+    /// the channel stays blocked meanwhile. Default 0.3 s (covers the
+    /// settling of the envelope after the artefact).
+    pub hold_s: f64,
+}
+
+impl Default for QualityConfig {
+    fn default() -> Self {
+        QualityConfig {
+            rails: None,
+            clip_run: 4,
+            flatline_emg_s: 0.25,
+            flatline_other_s: 10.0,
+            mains_block_s: 0.2,
+            mains_fraction: 0.3,
+            artifact_factor: 10.0,
+            artifact_floor_uv: 50.0,
+            jump_factor: 20.0,
+            hold_s: 0.3,
+        }
+    }
+}
+
+impl QualityConfig {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        let pos = |v: f64| v.is_finite() && v > 0.0;
+        if let Some((lo, hi)) = self.rails {
+            if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+                return Err(ConfigError::new("quality.rails"));
+            }
+        }
+        let checks: [(bool, &'static str); 8] = [
+            (self.clip_run >= 2, "quality.clip_run"),
+            (pos(self.flatline_emg_s), "quality.flatline_emg_s"),
+            (pos(self.flatline_other_s), "quality.flatline_other_s"),
+            (pos(self.mains_block_s), "quality.mains_block_s"),
+            (
+                pos(self.mains_fraction) && self.mains_fraction < 1.0,
+                "quality.mains_fraction",
+            ),
+            (
+                pos(self.artifact_factor) && pos(self.artifact_floor_uv),
+                "quality.artifact_factor",
+            ),
+            (pos(self.jump_factor), "quality.jump_factor"),
+            (
+                self.hold_s.is_finite() && self.hold_s >= 0.0,
+                "quality.hold_s",
+            ),
+        ];
+        for (ok, field) in checks {
+            if !ok {
+                return Err(ConfigError::new(field));
+            }
+        }
+        Ok(())
+    }
+}
+
+const ISSUES: [QualityIssue; 4] = [
+    QualityIssue::Mains,
+    QualityIssue::Saturation,
+    QualityIssue::Flatline,
+    QualityIssue::Artifact,
+];
+
+/// State of one issue on one channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Not present.
+    Good,
+    /// Present (start emitted).
+    Bad,
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            State::Good => "good",
+            State::Bad => "bad",
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct IssueTrack {
+    state: State,
+    onset_s: f64,
+    clear_count: u64,
+    clear_since_s: f64,
+}
+
+impl IssueTrack {
+    const fn new() -> IssueTrack {
+        IssueTrack {
+            state: State::Good,
+            onset_s: 0.0,
+            clear_count: 0,
+            clear_since_s: 0.0,
+        }
+    }
+}
+
+/// Quality monitor of one channel.
+#[derive(Clone, Debug)]
+pub struct QualityMonitor {
+    role: Role,
+    rate_hz: f64,
+    rails: Option<(f64, f64)>,
+    clip_run: u64,
+    flat_samples: u64,
+    hold: u64,
+    block: u64,
+    mains_fraction: f64,
+    artifact_factor: f64,
+    artifact_floor: f64,
+    jump_factor: f64,
+    tracks: [IssueTrack; 4],
+    // raw-signal state
+    prev: f64,
+    have_prev: bool,
+    same_run: u64,
+    max_abs: f64,
+    // mains Goertzel
+    coeffs: [f64; 2],
+    s1: [f64; 2],
+    s2: [f64; 2],
+    sum: f64,
+    sum_sq: f64,
+    n_block: u64,
+    mains_hits: u8,
+    mains_clean: u8,
+    mains_enabled: bool,
+    // low-frequency artefact band (1-10 Hz): two one-pole stages
+    hp_alpha: f64,
+    lp_alpha: f64,
+    dc: f64,
+    lf: f64,
+    block_hold: u64,
+}
+
+impl QualityMonitor {
+    /// A monitor for channel `role` at `rate_hz`.
+    pub fn new(
+        role: Role,
+        rate_hz: f64,
+        config: &QualityConfig,
+    ) -> Result<QualityMonitor, ConfigError> {
+        config.validate()?;
+        let flat_s = if role.is_emg() {
+            config.flatline_emg_s
+        } else {
+            config.flatline_other_s
+        };
+        let block = samples_for(config.mains_block_s, rate_hz).max(8);
+        let coeff = |f: f64| {
+            let k = libm::round(f * block as f64 / rate_hz);
+            2.0 * libm::cos(2.0 * core::f64::consts::PI * k / block as f64)
+        };
+        Ok(QualityMonitor {
+            role,
+            rate_hz,
+            rails: config.rails,
+            clip_run: config.clip_run as u64,
+            flat_samples: samples_for(flat_s, rate_hz).max(3),
+            hold: samples_for(config.hold_s, rate_hz),
+            block,
+            mains_fraction: config.mains_fraction,
+            artifact_factor: config.artifact_factor,
+            artifact_floor: config.artifact_floor_uv,
+            jump_factor: config.jump_factor,
+            tracks: [IssueTrack::new(); 4],
+            prev: 0.0,
+            have_prev: false,
+            same_run: 0,
+            max_abs: 0.0,
+            coeffs: [coeff(50.0), coeff(60.0)],
+            s1: [0.0; 2],
+            s2: [0.0; 2],
+            sum: 0.0,
+            sum_sq: 0.0,
+            n_block: 0,
+            mains_hits: 0,
+            mains_clean: 0,
+            mains_enabled: role.is_emg() && rate_hz >= 150.0,
+            hp_alpha: 1.0 - libm::exp(-2.0 * core::f64::consts::PI * 1.0 / rate_hz),
+            lp_alpha: 1.0 - libm::exp(-2.0 * core::f64::consts::PI * 10.0 / rate_hz),
+            dc: 0.0,
+            lf: 0.0,
+            block_hold: 0,
+        })
+    }
+
+    /// The channel's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// State of one issue.
+    pub fn state(&self, issue: QualityIssue) -> State {
+        ISSUES
+            .iter()
+            .position(|i| *i == issue)
+            .map_or(State::Good, |k| self.tracks[k].state)
+    }
+
+    /// True while detectors must ignore this channel.
+    pub fn is_blocked(&self) -> bool {
+        self.block_hold > 0 || self.tracks[1..].iter().any(|t| t.state == State::Bad)
+    }
+
+    /// Blocks the channel for the hold time (after a gap).
+    pub fn hold_off(&mut self) {
+        self.block_hold = self.hold.max(1);
+        self.have_prev = false;
+    }
+
+    /// One raw sample (canonical unit). `rest_env` is the channel's resting
+    /// feature level (envelope for EMG), `rest_sd` its SD, `on_floor` the
+    /// activity floor. Returns whether the sample is usable.
+    pub fn tick<S: EventSink + ?Sized>(
+        &mut self,
+        t: f64,
+        raw: f64,
+        rest_env: f64,
+        rest_sd: f64,
+        on_floor: f64,
+        sink: &mut S,
+    ) -> bool {
+        let mut found = [false; 4];
+        if !raw.is_finite() {
+            found[3] = true;
+        } else {
+            // saturation and flat line
+            let same = self.have_prev && raw == self.prev;
+            self.same_run = if same { self.same_run + 1 } else { 0 };
+            let mag = libm::fabs(raw);
+            let at_rail = self.rails.is_some_and(|(lo, hi)| raw <= lo || raw >= hi);
+            let clipped = self.same_run + 1 >= self.clip_run && mag >= self.max_abs && mag > 0.0;
+            if mag > self.max_abs {
+                self.max_abs = mag;
+            }
+            found[1] = at_rail || clipped;
+            found[2] = !found[1] && self.same_run + 1 >= self.flat_samples;
+            // artefacts
+            if self.role.is_emg() {
+                if !self.have_prev {
+                    self.dc = raw;
+                }
+                self.dc += self.hp_alpha * (raw - self.dc);
+                self.lf += self.lp_alpha * ((raw - self.dc) - self.lf);
+                let thr = (self.artifact_factor * rest_env.max(0.0)).max(self.artifact_floor);
+                found[3] = self.rate_hz >= 100.0 && libm::fabs(self.lf) > thr;
+                if self.mains_enabled {
+                    self.mains_step(raw);
+                }
+            } else if self.have_prev && self.rate_hz >= 50.0 {
+                let thr = (self.jump_factor * rest_sd).max(on_floor);
+                found[3] = libm::fabs(raw - self.prev) > thr;
+            }
+            self.prev = raw;
+            self.have_prev = true;
+        }
+        found[0] = self.mains_hits >= 2;
+        for (k, hit) in found.iter().enumerate() {
+            self.update_track(k, *hit, t, sink);
+        }
+        if self.block_hold > 0 {
+            self.block_hold -= 1;
+        }
+        !self.is_blocked()
+    }
+
+    fn mains_step(&mut self, x: f64) {
+        for k in 0..2 {
+            let s0 = x + self.coeffs[k] * self.s1[k] - self.s2[k];
+            self.s2[k] = self.s1[k];
+            self.s1[k] = s0;
+        }
+        self.sum += x;
+        self.sum_sq += x * x;
+        self.n_block += 1;
+        if self.n_block < self.block {
+            return;
+        }
+        let n = self.n_block as f64;
+        let ac_power = (self.sum_sq - self.sum * self.sum / n) / n;
+        let mut line = 0.0f64;
+        for k in 0..2 {
+            // |X|^2 of the Goertzel bin; a sinusoid of amplitude A gives
+            // |X| = A n / 2, i.e. power A^2/2 = 2 |X|^2 / n^2
+            let p = self.s1[k] * self.s1[k] + self.s2[k] * self.s2[k]
+                - self.coeffs[k] * self.s1[k] * self.s2[k];
+            line = line.max(2.0 * p / (n * n));
+        }
+        let hum = ac_power > 0.0 && line > self.mains_fraction * ac_power;
+        if hum {
+            self.mains_hits = self.mains_hits.saturating_add(1).min(2);
+            self.mains_clean = 0;
+        } else {
+            self.mains_clean = self.mains_clean.saturating_add(1);
+            if self.mains_clean >= 2 {
+                self.mains_hits = 0;
+            }
+        }
+        self.s1 = [0.0; 2];
+        self.s2 = [0.0; 2];
+        self.sum = 0.0;
+        self.sum_sq = 0.0;
+        self.n_block = 0;
+    }
+
+    fn update_track<S: EventSink + ?Sized>(&mut self, k: usize, hit: bool, t: f64, sink: &mut S) {
+        let hold = if k == 0 { 1 } else { self.hold.max(1) };
+        let role = self.role;
+        let tr = &mut self.tracks[k];
+        match tr.state {
+            State::Good => {
+                if hit {
+                    tr.state = State::Bad;
+                    tr.onset_s = t;
+                    tr.clear_count = 0;
+                    let mut e = Event::new(EventKind::SignalQuality, Some(Phase::Start), t)
+                        .detected_at(t)
+                        .on_channel(role);
+                    e.issue = Some(ISSUES[k]);
+                    sink.emit(e);
+                }
+            }
+            State::Bad => {
+                if hit {
+                    tr.clear_count = 0;
+                } else {
+                    if tr.clear_count == 0 {
+                        tr.clear_since_s = t;
+                    }
+                    tr.clear_count += 1;
+                    if tr.clear_count >= hold {
+                        tr.state = State::Good;
+                        let mut e =
+                            Event::new(EventKind::SignalQuality, Some(Phase::End), tr.onset_s)
+                                .detected_at(t)
+                                .on_channel(role);
+                        e.issue = Some(ISSUES[k]);
+                        e.end_s = Some(tr.clear_since_s);
+                        e.duration_s = Some((tr.clear_since_s - tr.onset_s).max(0.0));
+                        sink.emit(e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends every active issue at the end of the stream.
+    pub fn finish<S: EventSink + ?Sized>(&mut self, t: f64, sink: &mut S) {
+        let role = self.role;
+        for (k, tr) in self.tracks.iter_mut().enumerate() {
+            if tr.state == State::Bad {
+                tr.state = State::Good;
+                let mut e = Event::new(EventKind::SignalQuality, Some(Phase::End), tr.onset_s)
+                    .detected_at(t)
+                    .on_channel(role);
+                e.issue = Some(ISSUES[k]);
+                e.end_s = Some(t);
+                e.duration_s = Some((t - tr.onset_s).max(0.0));
+                sink.emit(e);
+            }
+        }
+    }
+}
