@@ -36,8 +36,7 @@
 use std::path::PathBuf;
 
 use levator::core::conditioning::{
-    butter, iirnotch, Band, Chain, ChainConfig, EnvelopeConfig, Mains, MainsNotch, Sos,
-    SosFilter,
+    butter, iirnotch, Band, Chain, ChainConfig, EnvelopeConfig, Mains, MainsNotch, Sos, SosFilter,
 };
 
 const REL: f64 = 1e-9;
@@ -52,8 +51,11 @@ fn read(name: &str) -> String {
 }
 
 fn parse_floats<'a>(it: impl Iterator<Item = &'a str>) -> Vec<f64> {
-    it.map(|t| t.parse::<f64>().unwrap_or_else(|e| panic!("bad float {t:?}: {e}")))
-        .collect()
+    it.map(|t| {
+        t.parse::<f64>()
+            .unwrap_or_else(|e| panic!("bad float {t:?}: {e}"))
+    })
+    .collect()
 }
 
 fn input() -> Vec<f64> {
@@ -162,15 +164,26 @@ fn assert_series_close_tol(what: &str, got: &[f64], want: &[f64], rel: f64) {
 }
 
 fn f(s: &str) -> f64 {
-    s.parse().unwrap_or_else(|e| panic!("bad number {s:?}: {e}"))
+    s.parse()
+        .unwrap_or_else(|e| panic!("bad number {s:?}: {e}"))
 }
 
 fn band_of(head: &[String]) -> Band {
     match head[1].as_str() {
-        "lowpass" => Band::LowPass { cutoff_hz: f(&head[4]) },
-        "highpass" => Band::HighPass { cutoff_hz: f(&head[4]) },
-        "bandpass" => Band::BandPass { low_hz: f(&head[4]), high_hz: f(&head[5]) },
-        "bandstop" => Band::BandStop { low_hz: f(&head[4]), high_hz: f(&head[5]) },
+        "lowpass" => Band::LowPass {
+            cutoff_hz: f(&head[4]),
+        },
+        "highpass" => Band::HighPass {
+            cutoff_hz: f(&head[4]),
+        },
+        "bandpass" => Band::BandPass {
+            low_hz: f(&head[4]),
+            high_hz: f(&head[5]),
+        },
+        "bandstop" => Band::BandStop {
+            low_hz: f(&head[4]),
+            high_hz: f(&head[5]),
+        },
         other => panic!("unknown btype {other}"),
     }
 }
@@ -178,7 +191,10 @@ fn band_of(head: &[String]) -> Band {
 #[test]
 fn butter_sos_matches_scipy() {
     let all = cases("butter.txt");
-    assert!(all.len() >= 96, "expected the full order x btype x rate grid");
+    assert!(
+        all.len() >= 96,
+        "expected the full order x btype x rate grid"
+    );
     let mut seen_orders = [false; 9];
     for case in &all {
         let what = case.head.join(" ");
@@ -190,7 +206,10 @@ fn butter_sos_matches_scipy() {
         assert_sections_close(&what, sos.sections(), &case.sos);
         seen_orders[usize::from(order)] = true;
     }
-    assert!(seen_orders[1..].iter().all(|&s| s), "orders 1..=8 all covered");
+    assert!(
+        seen_orders[1..].iter().all(|&s| s),
+        "orders 1..=8 all covered"
+    );
 }
 
 #[test]
@@ -267,7 +286,10 @@ fn notches_match_scipy_iirnotch() {
             other => panic!("unknown notch case {other}"),
         }
     }
-    assert!(singles >= 5 && banks >= 5, "{singles} singles, {banks} banks");
+    assert!(
+        singles >= 5 && banks >= 5,
+        "{singles} singles, {banks} banks"
+    );
 }
 
 #[test]
@@ -280,7 +302,10 @@ fn emg_chain_matches_scipy_cascade_and_numpy_rms() {
         let rate = f(&case.head[3]);
         let config = ChainConfig::emg(rate);
         assert_eq!(config.band_hz, Some((f(&case.head[4]), f(&case.head[5]))));
-        assert_eq!(config.envelope, EnvelopeConfig::MovingRms { window_ms: 50.0 });
+        assert_eq!(
+            config.envelope,
+            EnvelopeConfig::MovingRms { window_ms: 50.0 }
+        );
         let mut chain = Chain::new(&config).unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_eq!(chain.sections(), case.sos.len(), "{what}: sections");
         let mut filtered = Vec::with_capacity(x.len());

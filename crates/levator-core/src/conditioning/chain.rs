@@ -122,7 +122,7 @@ impl ChainConfig {
     ///   `mains = Some(Mains::Hz60)` in 60 Hz countries); above 4 kHz the
     ///   notches stop at the band's upper edge to stay within
     ///   [`MAX_NOTCHES`];
-    /// - 50 ms moving RMS envelope.
+    /// - 50 ms moving RMS envelope (at least one sample).
     ///
     /// Below ~67 Hz sampling no EMG band fits; the preset then keeps only
     /// the RMS envelope.
@@ -139,7 +139,10 @@ impl ChainConfig {
         if rate_hz > 4000.0 {
             c.notch_max_hz = Some(upper);
         }
-        c.envelope = EnvelopeConfig::MovingRms { window_ms: 50.0 };
+        // 50 ms, but never shorter than one sample (very low rates).
+        c.envelope = EnvelopeConfig::MovingRms {
+            window_ms: 50.0f64.max(1000.0 / rate_hz),
+        };
         c
     }
 
