@@ -133,3 +133,6 @@
 
 pub mod crc;
 pub mod protocol;
+
+#[cfg(feature = "std")]
+pub mod port;

@@ -10,8 +10,9 @@
 //!   sample periods reports `k - 1` lost samples.
 //! - Each data column maps to a channel role (or is ignored), with an
 //!   optional linear scale `value = raw * scale + offset` for raw ADC counts.
-//! - Every non-empty line becomes either a frame or a
-//!   [`DecodeError::Line`] with its line number: never dropped silently.
+//! - Every non-empty line becomes either a frame, or a
+//!   [`DecodeError::Line`] with its line number followed by a one-sample
+//!   [`Decoded::Gap`] (the line was a sample slot): never dropped silently.
 //!
 //! ```
 //! use levator_core::stream::Role;
@@ -26,6 +27,7 @@
 //! dec.push(b"0,20.5,3.1\r\n10,21.0,3.2\r\n40,oops,3\r\n", &mut |i| items.push(i));
 //! assert!(matches!(items[0], Decoded::Frame(f) if f.get(0) == 20.5));
 //! assert!(matches!(items[2], Decoded::Error(_)));
+//! assert_eq!(items[3], Decoded::Gap { first_index: 2, lost: 1 });
 //! assert_eq!(dec.stats().rejected, 1);
 //! ```
 
@@ -267,12 +269,19 @@ impl AsciiDecoder {
         self.end_line(sink);
     }
 
+    /// A rejected line was one sample slot: report why, then count the
+    /// sample as lost so indices (and timestamp gap detection) stay true.
     fn reject(&mut self, kind: LineError, sink: &mut dyn FnMut(Decoded)) {
         self.stats.rejected += 1;
         sink(Decoded::Error(DecodeError::Line {
             line: self.line_no,
             kind,
         }));
+        emit_gap(&mut self.stats, self.next_index, 1, sink);
+        self.next_index += 1;
+        if let Some(t) = self.last_t {
+            self.last_t = Some(t + 1.0 / self.config.spec.rate_hz());
+        }
     }
 
     fn end_line(&mut self, sink: &mut dyn FnMut(Decoded)) {
