@@ -301,8 +301,8 @@ impl Device {
                 // rectum: ~5 mmHg at rest.
                 d.pelvic_rest_cmh2o = 60.0 * CMH2O_PER_MMHG;
                 d.pelvic_squeeze_cmh2o = 100.0 * CMH2O_PER_MMHG;
-                d.pelvic_passive_frac = 0.3;
-                d.transmission = 0.1;
+                d.pelvic_passive_frac = 0.2;
+                d.transmission = 0.05;
                 d.abdominal_rest_cmh2o = 5.0 * CMH2O_PER_MMHG;
                 d.respiration_cmh2o = 1.5 * CMH2O_PER_MMHG;
                 d.pressure_noise_cmh2o = 0.4 * CMH2O_PER_MMHG;

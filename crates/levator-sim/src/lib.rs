@@ -44,7 +44,9 @@
 
 pub mod csv;
 pub mod device;
+pub mod import;
 pub mod model;
+pub mod replay;
 pub mod rng;
 pub mod scenario;
 pub mod signal;
@@ -76,15 +78,47 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
+/// Writes a whole simulation: the levator-csv recording to `csv_out`, the
+/// ground truth as JSON lines to `truth_out` (streaming: one frame in
+/// memory at a time). `with_time` adds the `t_s` column. Returns the number
+/// of frames written.
+///
+/// ```
+/// use levator_sim::{render_recording, Simulator};
+/// let mut sim = Simulator::from_names("bearing_down", "healthy", "manometry", 1).unwrap();
+/// let (mut csv, mut truth) = (Vec::new(), Vec::new());
+/// let n = render_recording(&mut sim, &mut csv, &mut truth, true).unwrap();
+/// let text = String::from_utf8(csv).unwrap();
+/// assert!(text.starts_with("# levator-csv v1\n# rate_hz=10\n# device=manometry subject=healthy seed=1"));
+/// assert!(text.contains("\nt_s,abdominal_pressure_mmhg,pelvic_pressure_mmhg\n"));
+/// assert_eq!(text.lines().count() as u64, 4 + n);
+/// assert_eq!(String::from_utf8(truth).unwrap().lines().count(), sim.truth().len());
+/// ```
+pub fn render_recording<W: std::io::Write, T: std::io::Write>(
+    sim: &mut Simulator,
+    csv_out: W,
+    truth_out: T,
+    with_time: bool,
+) -> Result<u64, Error> {
+    let mut w = csv::CsvWriter::new(csv_out, &sim.spec(), &sim.config().describe(), with_time)?;
+    let mut n = 0;
+    for frame in sim.by_ref() {
+        w.write_frame(&frame)?;
+        n += 1;
+    }
+    w.finish()?;
+    csv::write_events(truth_out, sim.truth())?;
+    Ok(n)
+}
+
 /// Writes a whole simulation as `<stem>.csv` and `<stem>.truth.jsonl`
-/// (streaming: one frame in memory at a time). `with_time` adds the `t_s`
-/// column. Returns the number of frames written.
+/// (see [`render_recording`]). Returns the number of frames written.
 ///
 /// ```no_run
 /// use levator_sim::{write_recording, Simulator};
 /// let mut sim = Simulator::from_names("glazer", "healthy", "emg-probe", 1).unwrap();
 /// let n = write_recording(&mut sim, std::path::Path::new("out/glazer"), true).unwrap();
-/// assert_eq!(n, 340_000);
+/// assert_eq!(n, sim.total_samples());
 /// ```
 pub fn write_recording(
     sim: &mut Simulator,
@@ -96,15 +130,7 @@ pub fn write_recording(
     csv_path.push(".csv");
     let mut truth_path = stem.as_os_str().to_owned();
     truth_path.push(".truth.jsonl");
-    let file = BufWriter::new(std::fs::File::create(&csv_path)?);
-    let mut w = csv::CsvWriter::new(file, &sim.spec(), &sim.config().describe(), with_time)?;
-    let mut n = 0;
-    for frame in sim.by_ref() {
-        w.write_frame(&frame)?;
-        n += 1;
-    }
-    w.finish()?;
-    let truth = BufWriter::new(std::fs::File::create(&truth_path)?);
-    csv::write_events(truth, sim.truth())?;
-    Ok(n)
+    let csv_file = BufWriter::new(std::fs::File::create(&csv_path)?);
+    let truth_file = BufWriter::new(std::fs::File::create(&truth_path)?);
+    render_recording(sim, csv_file, truth_file, with_time)
 }

@@ -42,18 +42,24 @@
 //! - `relaxation`/`drop` start at the drop onset, end when back within
 //!   10 % of the drop depth.
 //! - `bearing_down` start/end over the push, with `pelvic_response`,
-//!   `push` and (manometry) `rao_type`.
+//!   `push` and (manometry) `rao_type`. The response is the subject's
+//!   muscle response (relaxed = activation fell >= 20 %), except on
+//!   manometry, where it is judged on the modelled anal canal pressure as
+//!   clinicians do (relaxed = pressure fell >= 20 %; a hypertonic subject
+//!   whose muscle relaxes 20-40 % of tone shows as `unchanged` there).
 //! - `accessory` start/end over Kegels with abdominal co-activation of at
 //!   least [`ACCESSORY_MIN_FRAC`] of abdominal MVC.
 //! - `signal_quality`/`artifact` start/end over each motion artefact.
 
-use levator_core::event::{Event, EventKind, Phase, QualityIssue, RelaxationSubtype};
+use levator_core::event::{
+    Event, EventKind, PelvicResponse, Phase, QualityIssue, RelaxationSubtype,
+};
 use levator_core::stream::{Role, CMH2O_PER_MMHG};
 
 use crate::device::{Device, DeviceKind};
 use crate::rng::Rng;
 use crate::scenario::{Scenario, StepKind};
-use crate::subject::Subject;
+use crate::subject::{rao_type, Subject};
 
 /// A contraction still outside its resting band this long after the start
 /// of its release is a `poor_release` (s).
@@ -585,16 +591,31 @@ pub(crate) fn truth(tl: &Timeline, ctx: &TruthContext<'_>) -> Vec<Event> {
                         ctx.device.transmission * s.push_mmhg * CMH2O_PER_MMHG * level,
                     ),
                 };
-                let rao = if ctx.device.kind == DeviceKind::Manometry {
-                    s.rao_type_for_push(s.push_mmhg * level)
+                let (response, rao) = if ctx.device.kind == DeviceKind::Manometry {
+                    // Manometry judges the anal canal pressure (Rao): < 20 %
+                    // fall is incomplete relaxation, whatever the muscle did.
+                    let response = if s.push_pelvic_change > 0.0 {
+                        PelvicResponse::Paradoxical
+                    } else {
+                        let d = ctx.device;
+                        let rest = pelvic_pressure_cmh2o(s, d, tone);
+                        let during = pelvic_pressure_cmh2o(s, d, tone + s.push_pelvic_change)
+                            + d.transmission * s.push_mmhg * CMH2O_PER_MMHG * level;
+                        if during <= 0.8 * rest {
+                            PelvicResponse::Relaxed
+                        } else {
+                            PelvicResponse::Unchanged
+                        }
+                    };
+                    (response, rao_type(response, s.push_mmhg * level))
                 } else {
-                    None
+                    (s.pelvic_response, None)
                 };
                 let mut st = on(
                     Event::new(EventKind::BearingDown, Some(Phase::Start), t0),
                     ch,
                 );
-                st.pelvic_response = Some(s.pelvic_response);
+                st.pelvic_response = Some(response);
                 st.push = Some(push);
                 st.rao_type = rao;
                 out.push((t0, st));

@@ -258,24 +258,24 @@ impl Subject {
         self.abdominal_rest_uv / self.abdominal_mvc_uv
     }
 
-    /// Rao dyssynergia type for a push of this subject, when the pattern is
-    /// dyssynergic: I = adequate push + paradoxical, II = inadequate push +
-    /// paradoxical, III = adequate push + < 20 % relaxation, IV = inadequate
-    /// push + < 20 % relaxation. Adequate = rectal rise >= 40 mmHg.
+    /// Rao dyssynergia type of this subject's pushes (see [`rao_type`]).
     pub fn rao_type(&self) -> Option<u8> {
-        self.rao_type_for_push(self.push_mmhg)
+        rao_type(self.pelvic_response, self.push_mmhg)
     }
+}
 
-    /// Rao type (see [`Subject::rao_type`]) for a push of `push_mmhg`.
-    pub fn rao_type_for_push(&self, push_mmhg: f64) -> Option<u8> {
-        let adequate = push_mmhg >= 40.0;
-        match (self.pelvic_response, adequate) {
-            (PelvicResponse::Relaxed, _) => None,
-            (PelvicResponse::Paradoxical, true) => Some(1),
-            (PelvicResponse::Paradoxical, false) => Some(2),
-            (PelvicResponse::Unchanged, true) => Some(3),
-            (PelvicResponse::Unchanged, false) => Some(4),
-        }
+/// Rao dyssynergia type: I = adequate push + paradoxical, II = inadequate
+/// push + paradoxical, III = adequate push + < 20 % relaxation, IV =
+/// inadequate push + < 20 % relaxation; `None` for a relaxed response.
+/// Adequate = rectal pressure rise >= 40 mmHg.
+pub fn rao_type(response: PelvicResponse, push_mmhg: f64) -> Option<u8> {
+    let adequate = push_mmhg >= 40.0;
+    match (response, adequate) {
+        (PelvicResponse::Relaxed, _) => None,
+        (PelvicResponse::Paradoxical, true) => Some(1),
+        (PelvicResponse::Paradoxical, false) => Some(2),
+        (PelvicResponse::Unchanged, true) => Some(3),
+        (PelvicResponse::Unchanged, false) => Some(4),
     }
 }
 
