@@ -84,9 +84,12 @@
 //! | 4 | 1 | S, samples per channel in this frame, 1..=255 |
 //! | 5 | … | samples, interleaved: sample 0 of every channel in header order, then sample 1, … |
 //!
-//! The host detects lost frames from the sample index: if a frame starts
-//! `k` samples after the previous one ended, it reports a gap of `k`
-//! samples (a jump backwards is reported as a counter reset). The
+//! The host uses the device index as the stream's sample index (extended
+//! past 2^32), so a host that connects mid-stream starts at the device's
+//! count. It detects lost frames from it: if a frame starts `k` samples
+//! after the previous one ended, it reports a gap of `k` samples (a jump
+//! backwards is reported as a counter reset and the host's index carries
+//! on without a gap). The
 //! sequence number additionally counts lost frames of every type.
 //!
 //! ## Marker (type `0x03`), N = 10

@@ -866,7 +866,7 @@ impl Decoder {
                         let delta = i64::from(dev.wrapping_sub(exp) as i32);
                         (next as i64).saturating_add(delta).max(0) as u64
                     }
-                    None => self.next_index,
+                    None => u64::from(dev),
                 };
                 sink(Decoded::Marker { index, code, value });
             }
@@ -902,7 +902,9 @@ impl Decoder {
             return;
         }
         let start = match self.anchor {
-            None => self.next_index,
+            // First data of a stream: the device index is the stream index
+            // (a host that connects mid-stream starts at the device's count).
+            None => u64::from(first),
             Some((expected, next)) => {
                 let d = first.wrapping_sub(expected);
                 if d == 0 {
