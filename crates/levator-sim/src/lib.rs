@@ -44,6 +44,7 @@
 
 pub mod csv;
 pub mod device;
+pub mod fixtures;
 pub mod import;
 pub mod model;
 pub mod replay;
