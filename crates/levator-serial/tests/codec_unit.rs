@@ -204,7 +204,7 @@ fn ascii_hand_vectors() {
     d.push(wire, &mut |i| items.push(i));
     assert_eq!(
         items.len(),
-        4 + 3 * 2 + 0,
+        4 + 3 * 2,
         "last line waits for its terminator: {items:?}"
     );
     d.finish(&mut |i| items.push(i));
