@@ -1,7 +1,7 @@
 //! Cost per channel-sample of the conditioning hot path at 1000 Hz:
 //!
 //! - `bandpass_4th_20_450`: `butter(4, [20, 450], 'bandpass', fs=1000)`
-//!   alone (4 sections), the filter `benches/scipy_sosfilt.py` times with
+//!   alone (4 sections), the filter `fixtures/golden/bench_scipy.py` times with
 //!   `scipy.signal.sosfilt` for the ratio in the report;
 //! - `emg_chain`: the full `ChainConfig::emg(1000.0)` chain (10 Hz
 //!   high-pass, that band-pass, nine 50 Hz-harmonic notches, 50 ms moving

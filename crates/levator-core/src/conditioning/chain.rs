@@ -6,7 +6,9 @@ use core::fmt;
 use super::butterworth::{butter, Band, DesignError};
 use super::guard::InputGuard;
 use super::notch::{design_bank, Mains, NotchError, MAX_NOTCHES};
-use super::sos::{row_to_coefficients, Cascade, MAX_SECTIONS};
+use biquad::Coefficients;
+
+use super::sos::{row_to_coefficients, Cascade, Sos, IDENTITY, MAX_SECTIONS};
 use crate::features::envelope::{
     window_samples, EnvelopeError, MovingRms, RectifiedLowPass, TeagerKaiser,
 };
@@ -232,11 +234,132 @@ impl core::error::Error for ChainError {
 // Inline on purpose: the chain needs no heap (boxing would need `alloc`).
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
-enum EnvelopeStage {
+pub(crate) enum EnvelopeStage {
     None,
     MovingRms(MovingRms<RmsStorage>),
     RectifiedLowPass(RectifiedLowPass),
     TeagerKaiser(TeagerKaiser),
+}
+
+impl EnvelopeStage {
+    /// Validate and build the envelope stage of `config`.
+    pub(crate) fn new(config: &ChainConfig) -> Result<EnvelopeStage, ChainError> {
+        let rate_hz = config.rate_hz;
+        Ok(match config.envelope {
+            EnvelopeConfig::None => EnvelopeStage::None,
+            EnvelopeConfig::MovingRms { window_ms } => {
+                let n = window_samples(window_ms, rate_hz).map_err(ChainError::Envelope)?;
+                EnvelopeStage::MovingRms(rms_with_len(n).map_err(ChainError::Envelope)?)
+            }
+            EnvelopeConfig::RectifiedLowPass { cutoff_hz, order } => {
+                EnvelopeStage::RectifiedLowPass(
+                    RectifiedLowPass::new(cutoff_hz, order, rate_hz)
+                        .map_err(ChainError::Envelope)?,
+                )
+            }
+            EnvelopeConfig::TeagerKaiser => EnvelopeStage::TeagerKaiser(TeagerKaiser::new()),
+        })
+    }
+
+    #[inline(always)]
+    pub(crate) fn tick(&mut self, y: f64) -> f64 {
+        match self {
+            EnvelopeStage::None => y,
+            EnvelopeStage::MovingRms(r) => r.tick(y),
+            EnvelopeStage::RectifiedLowPass(r) => r.tick(y),
+            EnvelopeStage::TeagerKaiser(t) => t.tick(y),
+        }
+    }
+
+    pub(crate) fn reset(&mut self) {
+        match self {
+            EnvelopeStage::None => {}
+            EnvelopeStage::MovingRms(r) => r.reset(),
+            EnvelopeStage::RectifiedLowPass(r) => r.reset(),
+            EnvelopeStage::TeagerKaiser(t) => t.reset(),
+        }
+    }
+}
+
+/// The validated filter sections of a config, in run order.
+pub(crate) struct Design {
+    coefficients: [Coefficients<f64>; MAX_CHAIN_SECTIONS],
+    len: usize,
+    pub(crate) n_notches: usize,
+}
+
+impl Design {
+    pub(crate) fn coefficients(&self) -> &[Coefficients<f64>] {
+        &self.coefficients[..self.len.min(MAX_CHAIN_SECTIONS)]
+    }
+
+    fn push(&mut self, c: Coefficients<f64>) {
+        if let Some(slot) = self.coefficients.get_mut(self.len) {
+            *slot = c;
+            self.len += 1;
+        }
+    }
+
+    fn push_sos(&mut self, sos: &Sos) {
+        for c in sos.coefficients() {
+            self.push(c);
+        }
+    }
+}
+
+/// Validate `config`'s filters and design them (high-pass, band-pass,
+/// low-pass, notches). Capacity is 3 × MAX_SECTIONS + MAX_NOTCHES, so
+/// every valid design fits.
+pub(crate) fn design(config: &ChainConfig) -> Result<Design, ChainError> {
+    let rate_hz = config.rate_hz;
+    if !rate_hz.is_finite() || rate_hz <= 0.0 {
+        return Err(ChainError::InvalidRate { rate_hz });
+    }
+    let mut d = Design {
+        coefficients: [IDENTITY; MAX_CHAIN_SECTIONS],
+        len: 0,
+        n_notches: 0,
+    };
+    if let Some(hz) = config.highpass_hz {
+        let sos = butter(
+            config.highpass_order,
+            Band::HighPass { cutoff_hz: hz },
+            rate_hz,
+        )
+        .map_err(ChainError::HighPass)?;
+        d.push_sos(&sos);
+    }
+    if let Some((low_hz, high_hz)) = config.band_hz {
+        let sos = butter(
+            config.band_order,
+            Band::BandPass { low_hz, high_hz },
+            rate_hz,
+        )
+        .map_err(ChainError::BandPass)?;
+        d.push_sos(&sos);
+    }
+    if let Some(hz) = config.lowpass_hz {
+        let sos = butter(
+            config.lowpass_order,
+            Band::LowPass { cutoff_hz: hz },
+            rate_hz,
+        )
+        .map_err(ChainError::LowPass)?;
+        d.push_sos(&sos);
+    }
+    if let Some(mains) = config.mains {
+        d.n_notches = design_bank(
+            mains,
+            config.notch_q,
+            rate_hz,
+            config.notch_max_hz,
+            |_, row| {
+                d.push(row_to_coefficients(&row));
+            },
+        )
+        .map_err(ChainError::Notch)?;
+    }
+    Ok(d)
 }
 
 /// One channel's conditioning: all filters of a [`ChainConfig`] packed
@@ -277,71 +400,16 @@ impl Chain {
     /// Validate `config` and build the chain (the only allocation, with
     /// `alloc`, is the moving-RMS window).
     pub fn new(config: &ChainConfig) -> Result<Chain, ChainError> {
-        let rate_hz = config.rate_hz;
-        if !rate_hz.is_finite() || rate_hz <= 0.0 {
-            return Err(ChainError::InvalidRate { rate_hz });
-        }
+        let design = design(config)?;
         let mut cascade = Cascade::<MAX_CHAIN_SECTIONS>::new();
-        // Capacity: 3 × MAX_SECTIONS + MAX_NOTCHES, so pushes cannot fail.
-        if let Some(hz) = config.highpass_hz {
-            let sos = butter(
-                config.highpass_order,
-                Band::HighPass { cutoff_hz: hz },
-                rate_hz,
-            )
-            .map_err(ChainError::HighPass)?;
-            cascade.push_sos(&sos);
+        for c in design.coefficients() {
+            cascade.push(*c);
         }
-        if let Some((low_hz, high_hz)) = config.band_hz {
-            let sos = butter(
-                config.band_order,
-                Band::BandPass { low_hz, high_hz },
-                rate_hz,
-            )
-            .map_err(ChainError::BandPass)?;
-            cascade.push_sos(&sos);
-        }
-        if let Some(hz) = config.lowpass_hz {
-            let sos = butter(
-                config.lowpass_order,
-                Band::LowPass { cutoff_hz: hz },
-                rate_hz,
-            )
-            .map_err(ChainError::LowPass)?;
-            cascade.push_sos(&sos);
-        }
-        let mut n_notches = 0;
-        if let Some(mains) = config.mains {
-            n_notches = design_bank(
-                mains,
-                config.notch_q,
-                rate_hz,
-                config.notch_max_hz,
-                |_, row| {
-                    cascade.push(row_to_coefficients(&row));
-                },
-            )
-            .map_err(ChainError::Notch)?;
-        }
-        let envelope = match config.envelope {
-            EnvelopeConfig::None => EnvelopeStage::None,
-            EnvelopeConfig::MovingRms { window_ms } => {
-                let n = window_samples(window_ms, rate_hz).map_err(ChainError::Envelope)?;
-                EnvelopeStage::MovingRms(rms_with_len(n).map_err(ChainError::Envelope)?)
-            }
-            EnvelopeConfig::RectifiedLowPass { cutoff_hz, order } => {
-                EnvelopeStage::RectifiedLowPass(
-                    RectifiedLowPass::new(cutoff_hz, order, rate_hz)
-                        .map_err(ChainError::Envelope)?,
-                )
-            }
-            EnvelopeConfig::TeagerKaiser => EnvelopeStage::TeagerKaiser(TeagerKaiser::new()),
-        };
         Ok(Chain {
             config: *config,
             cascade,
-            n_notches,
-            envelope,
+            n_notches: design.n_notches,
+            envelope: EnvelopeStage::new(config)?,
             guard: InputGuard::new(),
             filtered: 0.0,
             state_resets: 0,
@@ -362,12 +430,7 @@ impl Chain {
             y = 0.0;
         }
         self.filtered = y;
-        match &mut self.envelope {
-            EnvelopeStage::None => y,
-            EnvelopeStage::MovingRms(r) => r.tick(y),
-            EnvelopeStage::RectifiedLowPass(r) => r.tick(y),
-            EnvelopeStage::TeagerKaiser(t) => t.tick(y),
-        }
+        self.envelope.tick(y)
     }
 
     /// Condition a block: `output[i] = tick(input[i])` for the first
@@ -411,12 +474,7 @@ impl Chain {
         self.guard.reset();
         self.filtered = 0.0;
         self.state_resets = 0;
-        match &mut self.envelope {
-            EnvelopeStage::None => {}
-            EnvelopeStage::MovingRms(r) => r.reset(),
-            EnvelopeStage::RectifiedLowPass(r) => r.reset(),
-            EnvelopeStage::TeagerKaiser(t) => t.reset(),
-        }
+        self.envelope.reset();
     }
 
     /// The configuration this chain was built from.

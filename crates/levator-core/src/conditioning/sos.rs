@@ -159,7 +159,8 @@ pub(crate) fn row_to_coefficients(r: &[f64; 6]) -> Coefficients<f64> {
     }
 }
 
-const IDENTITY: Coefficients<f64> = Coefficients {
+/// The pass-through section.
+pub(crate) const IDENTITY: Coefficients<f64> = Coefficients {
     a1: 0.0,
     a2: 0.0,
     b0: 1.0,
