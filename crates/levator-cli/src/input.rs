@@ -1,16 +1,18 @@
 //! Opening a recording in any supported format, detected from its content.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
+use std::rc::Rc;
 
 use levator_core::stream::{SampleSource, SourceItem, StreamSpec};
+use levator_sim::csv::CsvReader;
+use levator_sim::import::{
+    sniff, EmgTextOptions, EmgTextReader, InputFormat, ManometryOptions, ManometryReader, Marker,
+};
 
 use crate::error::{CliError, CliResult};
-use crate::import::{
-    sniff, EmgTextOptions, EmgTextReader, ImportError, InputFormat, ManometryOptions,
-    ManometryReader, Marker,
-};
 
 /// `--input-format` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -25,85 +27,153 @@ pub enum FormatArg {
     EmgText,
 }
 
+/// A file that counts the bytes read from it (for the progress bar).
+#[derive(Debug)]
+pub struct CountingFile {
+    file: File,
+    read: Rc<Cell<u64>>,
+}
+
+impl Read for CountingFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for CountingFile {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        let p = self.file.seek(pos)?;
+        self.read.set(p);
+        Ok(p)
+    }
+}
+
+type Buffered = BufReader<CountingFile>;
+
+/// The reader behind a [`Recording`].
+#[derive(Debug)]
+enum Reader {
+    Csv(CsvReader<Buffered>),
+    Manometry(ManometryReader<Buffered>),
+    EmgText(EmgTextReader<Buffered>),
+}
+
 /// An opened recording: a sample source plus what the file says about itself.
 #[derive(Debug)]
-pub enum Recording {
-    /// Anorectal manometry text export.
-    Manometry(ManometryReader<BufReader<File>>),
-    /// Single-column EMG text.
-    EmgText(EmgTextReader<BufReader<File>>),
+pub struct Recording {
+    reader: Reader,
+    name: String,
+    size: u64,
+    read: Rc<Cell<u64>>,
 }
 
 impl Recording {
     /// Opens `path`, detecting the format unless `format` says otherwise.
+    /// Errors read `FILE: line N: reason`.
     pub fn open(path: &Path, format: FormatArg) -> CliResult<Recording> {
-        let shown = path.display();
-        let mut file = File::open(path).map_err(|e| CliError::new(format!("{shown}: {e}")))?;
+        let name = path.display().to_string();
+        let err = |e: &dyn std::fmt::Display| CliError::new(format!("{name}: {e}"));
+        let mut file = File::open(path).map_err(|e| err(&e))?;
+        let meta = file.metadata().map_err(|e| err(&e))?;
+        if meta.is_dir() {
+            return Err(err(&"is a directory, not a recording"));
+        }
+        let size = meta.len();
+        let mut head = Vec::with_capacity(4096);
+        (&mut file)
+            .take(4096)
+            .read_to_end(&mut head)
+            .map_err(|e| err(&e))?;
+        if head.iter().all(u8::is_ascii_whitespace) {
+            return Err(err(&"the file is empty"));
+        }
         let format = match format {
             FormatArg::Csv => InputFormat::LevatorCsv,
             FormatArg::Manometry => InputFormat::Manometry,
             FormatArg::EmgText => InputFormat::EmgText,
-            FormatArg::Auto => {
-                let mut head = Vec::with_capacity(4096);
-                (&mut file)
-                    .take(4096)
-                    .read_to_end(&mut head)
-                    .map_err(|e| CliError::new(format!("{shown}: {e}")))?;
-                if head.iter().all(u8::is_ascii_whitespace) {
-                    return Err(CliError::new(format!("{shown}: the file is empty")));
-                }
-                sniff(&head).ok_or_else(|| {
-                    CliError::new(format!(
-                        "{shown}: unrecognised format (expected levator-csv, a manometry \
-                         text export or single-column EMG text); use --input-format"
-                    ))
-                })?
-            }
+            FormatArg::Auto => sniff(&head).ok_or_else(|| {
+                err(
+                    &"unrecognised format (expected levator-csv, a manometry text export \
+                      or single-column EMG text; see --input-format)",
+                )
+            })?,
         };
-        let file = File::open(path).map_err(|e| CliError::new(format!("{shown}: {e}")))?;
-        let reader = BufReader::new(file);
-        let imported = |e: ImportError| CliError::new(format!("{shown}: {e}"));
-        match format {
-            InputFormat::Manometry => Ok(Recording::Manometry(
-                ManometryReader::new(reader, ManometryOptions::default()).map_err(imported)?,
-            )),
-            InputFormat::EmgText => Ok(Recording::EmgText(
-                EmgTextReader::new(reader, EmgTextOptions::default()).map_err(imported)?,
-            )),
-            InputFormat::LevatorCsv => Err(CliError::new(format!(
-                "{shown}: levator-csv is read by the simulator crate's reader"
-            ))),
+        let read = Rc::new(Cell::new(0));
+        let file = File::open(path).map_err(|e| err(&e))?;
+        let buffered = BufReader::new(CountingFile {
+            file,
+            read: Rc::clone(&read),
+        });
+        let reader = match format {
+            InputFormat::LevatorCsv => Reader::Csv(CsvReader::new(buffered).map_err(|e| err(&e))?),
+            InputFormat::Manometry => Reader::Manometry(
+                ManometryReader::new(buffered, ManometryOptions::default()).map_err(|e| err(&e))?,
+            ),
+            InputFormat::EmgText => Reader::EmgText(
+                EmgTextReader::new(buffered, EmgTextOptions::default()).map_err(|e| err(&e))?,
+            ),
+        };
+        Ok(Recording {
+            reader,
+            name,
+            size,
+            read,
+        })
+    }
+
+    /// The file name as given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The detected (or forced) format.
+    pub fn format(&self) -> InputFormat {
+        match self.reader {
+            Reader::Csv(_) => InputFormat::LevatorCsv,
+            Reader::Manometry(_) => InputFormat::Manometry,
+            Reader::EmgText(_) => InputFormat::EmgText,
         }
     }
 
-    /// The detected format.
-    pub fn format(&self) -> InputFormat {
-        match self {
-            Recording::Manometry(_) => InputFormat::Manometry,
-            Recording::EmgText(_) => InputFormat::EmgText,
-        }
+    /// File size and bytes read so far (for progress).
+    pub fn progress(&self) -> (u64, u64) {
+        (self.read.get(), self.size)
+    }
+
+    /// Shared counter of bytes read (for a progress bar while the source is borrowed).
+    pub fn progress_counter(&self) -> Rc<Cell<u64>> {
+        Rc::clone(&self.read)
     }
 
     /// Timestamped annotations (manometry markers), if the format has any.
     pub fn markers(&self) -> &[Marker] {
-        match self {
-            Recording::Manometry(r) => r.markers(),
-            Recording::EmgText(_) => &[],
+        match &self.reader {
+            Reader::Manometry(r) => r.markers(),
+            _ => &[],
         }
     }
 
     /// Problems the importer tolerated, one line each.
     pub fn problems(&self) -> Vec<String> {
-        match self {
-            Recording::Manometry(r) => r.problems().iter().map(|p| p.to_string()).collect(),
-            Recording::EmgText(r) => r.problems().iter().map(|p| p.to_string()).collect(),
+        match &self.reader {
+            Reader::Manometry(r) => r.problems().iter().map(|p| p.to_string()).collect(),
+            Reader::EmgText(r) => r.problems().iter().map(|p| p.to_string()).collect(),
+            Reader::Csv(r) => r
+                .extra_columns()
+                .iter()
+                .map(|c| {
+                    format!("column `{c}` is not a known <role>_<unit>; carried, not analysed")
+                })
+                .collect(),
         }
     }
 
     /// Extra facts worth showing (sensor mapping, ADC scale, clock offset).
     pub fn notes(&self) -> Vec<String> {
-        match self {
-            Recording::Manometry(r) => {
+        match &self.reader {
+            Reader::Manometry(r) => {
                 let mut v = vec![
                     format!(
                         "pelvic_pressure = max of anal sensors [{}]",
@@ -127,11 +197,16 @@ impl Recording {
                 }
                 v
             }
-            Recording::EmgText(r) => vec![format!(
+            Reader::EmgText(r) => vec![format!(
                 "counts to µV: (count - {}) x {:.4} µV (assumed BITalino EMG front end)",
                 r.scale().offset,
                 r.scale().uv_per_count
             )],
+            Reader::Csv(r) => r
+                .metadata()
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
         }
     }
 }
@@ -140,17 +215,19 @@ impl SampleSource for Recording {
     type Error = CliError;
 
     fn spec(&self) -> StreamSpec {
-        match self {
-            Recording::Manometry(r) => r.spec(),
-            Recording::EmgText(r) => r.spec(),
+        match &self.reader {
+            Reader::Csv(r) => r.spec(),
+            Reader::Manometry(r) => r.spec(),
+            Reader::EmgText(r) => r.spec(),
         }
     }
 
     fn next_item(&mut self) -> CliResult<Option<SourceItem>> {
-        let r = match self {
-            Recording::Manometry(r) => r.next_item(),
-            Recording::EmgText(r) => r.next_item(),
+        let r = match &mut self.reader {
+            Reader::Csv(r) => r.next_item().map_err(|e| e.to_string()),
+            Reader::Manometry(r) => r.next_item().map_err(|e| e.to_string()),
+            Reader::EmgText(r) => r.next_item().map_err(|e| e.to_string()),
         };
-        r.map_err(|e| CliError::new(e.to_string()))
+        r.map_err(|e| CliError::new(format!("{}: {e}", self.name)))
     }
 }

@@ -2,10 +2,9 @@
 //! on stdout, nothing else) or an aligned table, coloured only when stdout
 //! is a terminal.
 
-use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
 
-use levator_core::event::{Event, EventKind, Phase, RelaxationSubtype};
+use levator_core::event::{Event, EventKind, PelvicResponse, Phase, RelaxationSubtype};
 
 /// `--format` of commands that print events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -114,12 +113,7 @@ pub fn details(e: &Event) -> String {
         d.push(format!("release={v:.2}s"));
     }
     if let Some(v) = e.pelvic_response {
-        let s = match v {
-            levator_core::event::PelvicResponse::Relaxed => "relaxed",
-            levator_core::event::PelvicResponse::Paradoxical => "paradoxical",
-            levator_core::event::PelvicResponse::Unchanged => "unchanged",
-        };
-        d.push(format!("pelvic={s}"));
+        d.push(format!("pelvic={}", response_name(v)));
     }
     if let Some(v) = e.push {
         d.push(format!("push={v:.1}"));
@@ -140,6 +134,15 @@ pub fn details(e: &Event) -> String {
         d.push(format!("lost={v}"));
     }
     d.join("  ")
+}
+
+/// The JSON name of a pelvic response.
+pub fn response_name(r: PelvicResponse) -> &'static str {
+    match r {
+        PelvicResponse::Relaxed => "relaxed",
+        PelvicResponse::Paradoxical => "paradoxical",
+        PelvicResponse::Unchanged => "unchanged",
+    }
 }
 
 /// Roman numeral of a Rao type (1-4), the way clinicians write it.
@@ -180,12 +183,11 @@ pub fn table_line(e: &Event, style: &Style) -> String {
     )
 }
 
-/// Writes events in the chosen format and counts them per kind.
+/// Writes events in the chosen format.
 #[derive(Debug)]
 pub struct EventPrinter {
     format: EventFormat,
     style: Style,
-    counts: BTreeMap<EventKind, usize>,
     header_done: bool,
 }
 
@@ -195,7 +197,6 @@ impl EventPrinter {
         EventPrinter {
             format,
             style: Style::detect(),
-            counts: BTreeMap::new(),
             header_done: false,
         }
     }
@@ -207,7 +208,6 @@ impl EventPrinter {
 
     /// Prints one event.
     pub fn event(&mut self, out: &mut impl Write, e: &Event) -> io::Result<()> {
-        *self.counts.entry(e.kind).or_default() += 1;
         match self.format {
             EventFormat::Jsonl => writeln!(out, "{}", json_line(e)),
             EventFormat::Table => {
@@ -227,17 +227,11 @@ impl EventPrinter {
             EventFormat::Table => writeln!(out, "{}", self.style.dim(text)),
         }
     }
-
-    /// Events printed per kind.
-    pub fn counts(&self) -> &BTreeMap<EventKind, usize> {
-        &self.counts
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use levator_core::event::PelvicResponse;
     use levator_core::stream::Role;
 
     #[test]
@@ -277,6 +271,5 @@ mod tests {
         p.note(&mut out, "marker").unwrap();
         let s = String::from_utf8(out).unwrap();
         assert_eq!(s.lines().count(), 1);
-        assert_eq!(p.counts()[&EventKind::PoorRelease], 1);
     }
 }

@@ -39,7 +39,8 @@ impl Progress {
     }
 
     /// Whether the bar has been drawn at least once.
-    pub fn was_drawn(&self) -> bool {
+    #[cfg(test)]
+    fn was_drawn(&self) -> bool {
         self.drawn
     }
 

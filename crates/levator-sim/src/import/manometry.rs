@@ -109,6 +109,7 @@ pub struct ManometryReader<R> {
     pending: Option<Frame>,
     finished: bool,
     rows: u64,
+    rows_total: u64,
     lost: u64,
     values: Vec<f64>,
     latin1_lines: u64,
@@ -128,7 +129,6 @@ struct Scan {
     header_line: u64,
     rows: u64,
     first_t: f64,
-    last_t: f64,
     period_s: f64,
     markers: Vec<Marker>,
     problems: Vec<Problem>,
@@ -387,7 +387,6 @@ fn scan<R: BufRead>(reader: R) -> Result<Scan, ImportError> {
         header_line,
         rows,
         first_t,
-        last_t,
         period_s,
         markers,
         problems,
@@ -475,6 +474,7 @@ impl<R: BufRead + Seek> ManometryReader<R> {
             pending: None,
             finished: false,
             rows: 0,
+            rows_total: scan.rows,
             lost: 0,
             latin1_lines: scan.latin1_lines,
         })
@@ -532,6 +532,11 @@ impl<R> ManometryReader<R> {
     /// Rows read so far.
     pub fn rows_read(&self) -> u64 {
         self.rows
+    }
+
+    /// Data rows in the file (counted by the first pass).
+    pub fn rows_total(&self) -> u64 {
+        self.rows_total
     }
 
     /// Rows reported missing so far (sum of the gaps).

@@ -51,11 +51,6 @@ impl<R: BufRead> LineReader<R> {
     pub(crate) fn line_no(&self) -> u64 {
         self.line_no
     }
-
-    /// Gives the reader back (e.g. to seek it).
-    pub(crate) fn into_inner(self) -> R {
-        self.inner
-    }
 }
 
 /// Decodes ISO-8859-1: every byte is the code point of the same value.

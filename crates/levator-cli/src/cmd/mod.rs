@@ -1,0 +1,8 @@
+//! One module per command.
+
+pub mod analyze;
+pub mod demo;
+pub mod eval;
+pub mod latency;
+pub mod report;
+pub mod simulate;
