@@ -94,6 +94,18 @@ pub struct BearingDownConfig {
     /// Rectal pressure rise for an adequate push (cmH2O). Default
     /// 40 mmHg = 54.38 cmH2O (Rao 1998).
     pub adequate_push_cmh2o: f64,
+    /// Abdominal EMG co-contraction during a Kegel is reported as
+    /// `accessory` once the abdominal envelope rose by this multiple of its
+    /// resting level. Default 3 (a 4-fold envelope): some transversus
+    /// abdominis co-activation is normal physiology and doubles a quiet
+    /// abdominal envelope; recruiting the abdominal wall to squeeze
+    /// (20% or more of its maximum) raises it far more.
+    pub accessory_emg_rel: f64,
+    /// Abdominal pressure rise during a Kegel reported as `accessory`
+    /// (cmH2O). Default 8 cmH2O: breathing swings abdominal pressure by
+    /// 1-3 cmH2O; bracing the abdominal wall adds about 40 cmH2O at full
+    /// effort, so 8 cmH2O is a 20% effort.
+    pub accessory_cmh2o: f64,
 }
 
 impl Default for BearingDownConfig {
@@ -106,6 +118,8 @@ impl Default for BearingDownConfig {
             squeeze_ratio: 2.0,
             relax_fraction: 0.2,
             adequate_push_cmh2o: 40.0 * CMH2O_PER_MMHG,
+            accessory_emg_rel: 3.0,
+            accessory_cmh2o: 8.0,
         }
     }
 }
@@ -113,7 +127,15 @@ impl Default for BearingDownConfig {
 impl BearingDownConfig {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let nonneg = |v: f64| v.is_finite() && v >= 0.0;
-        let checks: [(bool, &'static str); 7] = [
+        let checks: [(bool, &'static str); 9] = [
+            (
+                self.accessory_emg_rel.is_finite() && self.accessory_emg_rel > 0.0,
+                "bearing_down.accessory_emg_rel",
+            ),
+            (
+                self.accessory_cmh2o.is_finite() && self.accessory_cmh2o > 0.0,
+                "bearing_down.accessory_cmh2o",
+            ),
             (nonneg(self.push_confirm_s), "bearing_down.push_confirm_s"),
             (nonneg(self.min_off_s), "bearing_down.min_off_s"),
             (
@@ -157,7 +179,8 @@ pub enum State {
     Pending,
     /// A push is under way (start emitted).
     Pushing,
-    /// Abdominal co-contraction during a Kegel (accessory start emitted).
+    /// Abdominal co-activation during a Kegel (an `accessory` start is
+    /// emitted once it is large enough).
     Accessory,
 }
 
@@ -206,6 +229,7 @@ pub struct BearingDownDetector {
     pelvic_peak: f64,
     pelvic_sum: f64,
     pelvic_n: u64,
+    accessory_reported: bool,
 }
 
 impl BearingDownDetector {
@@ -241,6 +265,7 @@ impl BearingDownDetector {
             pelvic_peak: 0.0,
             pelvic_sum: 0.0,
             pelvic_n: 0,
+            accessory_reported: false,
         })
     }
 
@@ -275,8 +300,8 @@ impl BearingDownDetector {
     pub fn finish<S: EventSink + ?Sized>(&mut self, t: f64, sink: &mut S) {
         match self.state {
             State::Pushing => self.emit_push_end(t, t, sink),
-            State::Accessory => self.emit_accessory_end(t, t, sink),
-            State::Idle | State::Pending => {}
+            State::Accessory if self.accessory_reported => self.emit_accessory_end(t, t, sink),
+            State::Idle | State::Pending | State::Accessory => {}
         }
         self.state = State::Idle;
     }
@@ -347,7 +372,7 @@ impl BearingDownDetector {
                         let end_s = self.below_since_s;
                         if self.state == State::Pushing {
                             self.emit_push_end(t, end_s, sink);
-                        } else {
+                        } else if self.accessory_reported {
                             self.emit_accessory_end(t, end_s, sink);
                         }
                         self.state = State::Idle;
@@ -355,8 +380,32 @@ impl BearingDownDetector {
                     }
                 } else {
                     self.below = 0;
+                    if self.state == State::Accessory {
+                        self.try_report_accessory(t, sink);
+                    }
                 }
             }
+        }
+    }
+
+    fn accessory_threshold(&self) -> f64 {
+        if self.role == Role::AbdominalEmg {
+            self.config.accessory_emg_rel * libm::fabs(self.rest)
+        } else {
+            self.config.accessory_cmh2o
+        }
+    }
+
+    fn try_report_accessory<S: EventSink + ?Sized>(&mut self, t: f64, sink: &mut S) {
+        if self.accessory_reported || self.role == Role::ProbeMotion {
+            return;
+        }
+        if self.peak - self.rest >= self.accessory_threshold() {
+            self.accessory_reported = true;
+            let e = Event::new(EventKind::Accessory, Some(Phase::Start), self.onset_s)
+                .detected_at(t)
+                .on_channel(self.role);
+            sink.emit(e);
         }
     }
 
@@ -387,10 +436,8 @@ impl BearingDownDetector {
         self.below = 0;
         if self.is_squeeze(pelvic) {
             self.state = State::Accessory;
-            let e = Event::new(EventKind::Accessory, Some(Phase::Start), self.onset_s)
-                .detected_at(t)
-                .on_channel(self.role);
-            sink.emit(e);
+            self.accessory_reported = false;
+            self.try_report_accessory(t, sink);
             return;
         }
         self.state = State::Pushing;

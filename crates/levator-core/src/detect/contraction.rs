@@ -10,10 +10,13 @@
 //!    └──── push over, level < on ─────  a bearing_down event)                  (emits end)
 //! ```
 //!
-//! * **Start threshold**: [`Band::on`], raised after an end to
-//!   `rest + rearm_fraction * (last reference - rest)` until the level has
-//!   been back in the resting band once, so a slow or bumpy release is not
-//!   split into two contractions.
+//! * **Start threshold**: [`Band::on`] once the level has been back in the
+//!   resting band since the last contraction. Until then (incomplete
+//!   release, hypertonic residual tone) a new start needs a rise above the
+//!   lowest level since the end (the valley) by
+//!   `max(on - rest, restart_fraction * (valley - rest))`, so neither a
+//!   slow, bumpy release is split into two contractions nor a squeeze that
+//!   starts from a residual plateau is missed.
 //! * **Onset** (`onset_s`): retro-dated to the last sample at or below
 //!   [`Band::quiet`] (rest + 1 SD by default) before the rise, minus the
 //!   front end's delay.
@@ -50,30 +53,41 @@ pub struct ContractionConfig {
     /// End when the level falls below this fraction of the excursion from
     /// rest to the (decaying) peak. Default 0.5 (half relaxation).
     pub end_fraction: f64,
-    /// The hold is taken to last while the level stays at or above this
-    /// fraction of the excursion; `end_s` is the last such sample.
-    /// Default 0.7.
+    /// The hold is taken to last while the smoothed level stays at or above
+    /// this fraction of the (decaying) peak excursion; `end_s` is the last
+    /// such sample. Default 0.9: the smoothed envelope of a steady hold
+    /// varies by about 5%, and a slow hypertonic release (time constant
+    /// ~1 s) leaves 90% within 0.2 s of its start.
     pub hold_fraction: f64,
     /// Time constant with which the peak reference decays towards the
     /// level (s). Default 4 s: a release (Glazer healthy recovery < 0.2 s,
     /// slow hypertonic releases 1-3 s) falls faster than this; fatigue in
     /// a 60 s endurance hold (amplitude halves over a minute) is slower.
     pub reference_tau_s: f64,
-    /// After an end, a new start needs the level back in the resting band
-    /// first, or a rise above this fraction of the previous excursion.
-    /// Default 0.8.
-    pub rearm_fraction: f64,
+    /// Before the level is back in the resting band after a contraction, a
+    /// new start needs the smoothed level to rise above its valley by this
+    /// fraction of the valley's excess over rest. Default 0.5: the same
+    /// relative margin as the EMG activity threshold (50% above the level
+    /// one starts from), well above the ~5% noise of the smoothed envelope.
+    pub restart_fraction: f64,
+    /// Time constant of the smoothing applied to the level for the peak,
+    /// the end of the hold and restarts (s); starts use the unsmoothed
+    /// level for speed. Default 0.1 s: a 50 ms RMS envelope of sEMG
+    /// fluctuates by about 15% (1/sqrt(2 x 430 Hz x 50 ms)) from window to
+    /// window, which would otherwise set peaks and end times on noise.
+    pub smoothing_s: f64,
 }
 
 impl Default for ContractionConfig {
     fn default() -> Self {
         ContractionConfig {
-            min_on_s: 0.015,
+            min_on_s: 0.005,
             min_off_s: 0.1,
             end_fraction: 0.5,
-            hold_fraction: 0.7,
+            hold_fraction: 0.9,
             reference_tau_s: 4.0,
-            rearm_fraction: 0.8,
+            restart_fraction: 0.5,
+            smoothing_s: 0.1,
         }
     }
 }
@@ -97,8 +111,11 @@ impl ContractionConfig {
         if !(self.reference_tau_s.is_finite() && self.reference_tau_s > 0.0) {
             return Err(ConfigError::new("contraction.reference_tau_s"));
         }
-        if !frac(self.rearm_fraction) {
-            return Err(ConfigError::new("contraction.rearm_fraction"));
+        if !(self.restart_fraction.is_finite() && self.restart_fraction > 0.0) {
+            return Err(ConfigError::new("contraction.restart_fraction"));
+        }
+        if !nonneg(self.smoothing_s) {
+            return Err(ConfigError::new("contraction.smoothing_s"));
         }
         Ok(())
     }
@@ -162,13 +179,19 @@ pub struct ContractionDetector {
     min_off: u64,
     end_fraction: f64,
     hold_fraction: f64,
-    rearm_fraction: f64,
+    restart_fraction: f64,
     ref_alpha: f64,
+    smooth_alpha: f64,
+    smooth: f64,
+    primed: bool,
     delay_s: f64,
     mvc: Option<f64>,
     count: u64,
     last_quiet_s: f64,
-    rearm_level: f64,
+    last_low_s: f64,
+    valley_level: f64,
+    prev_end_s: f64,
+    armed: bool,
     onset_s: f64,
     rest: f64,
     peak: f64,
@@ -195,13 +218,19 @@ impl ContractionDetector {
             min_off: samples_for(config.min_off_s, rate_hz),
             end_fraction: config.end_fraction,
             hold_fraction: config.hold_fraction,
-            rearm_fraction: config.rearm_fraction,
+            restart_fraction: config.restart_fraction,
             ref_alpha: smoothing_alpha(config.reference_tau_s, rate_hz),
+            smooth_alpha: smoothing_alpha(config.smoothing_s, rate_hz),
+            smooth: 0.0,
+            primed: false,
             delay_s: delay_s.max(0.0),
             mvc: None,
             count: 0,
             last_quiet_s: 0.0,
-            rearm_level: f64::NEG_INFINITY,
+            last_low_s: 0.0,
+            valley_level: f64::INFINITY,
+            prev_end_s: f64::NEG_INFINITY,
+            armed: true,
             onset_s: 0.0,
             rest: 0.0,
             peak: 0.0,
@@ -229,7 +258,7 @@ impl ContractionDetector {
 
     /// True unless at rest.
     pub fn is_busy(&self) -> bool {
-        self.state != State::Idle || self.rearm_level > f64::NEG_INFINITY
+        self.state != State::Idle || !self.armed
     }
 
     /// Retro-dated onset of the current (or pending) contraction, s.
@@ -241,7 +270,7 @@ impl ContractionDetector {
     pub fn reset(&mut self, t: f64) {
         self.state = State::Idle;
         self.count = 0;
-        self.rearm_level = f64::NEG_INFINITY;
+        self.armed = true;
         self.last_quiet_s = t;
     }
 
@@ -255,6 +284,7 @@ impl ContractionDetector {
         sink: &mut S,
     ) -> Option<Ended> {
         if gate.blocked {
+            self.primed = false;
             match self.state {
                 State::Rising => self.state = State::Idle,
                 State::Idle => self.last_quiet_s = t,
@@ -263,16 +293,38 @@ impl ContractionDetector {
             self.count = 0;
             return None;
         }
+        if self.primed {
+            self.smooth += self.smooth_alpha * (level - self.smooth);
+        } else {
+            self.smooth = level;
+            self.primed = true;
+        }
+        let smooth = self.smooth;
         match self.state {
             State::Idle => {
                 if level <= band.band_hi {
-                    self.rearm_level = f64::NEG_INFINITY;
+                    self.armed = true;
                 }
                 if level <= band.quiet {
                     self.last_quiet_s = t;
                 }
-                if level > band.on.max(self.rearm_level) {
-                    self.onset_s = (self.last_quiet_s - self.delay_s).max(0.0);
+                if smooth < self.valley_level {
+                    self.valley_level = smooth;
+                }
+                let margin = (band.quiet - band.rest).max(0.15 * (self.valley_level - band.rest));
+                if smooth <= self.valley_level + margin {
+                    self.last_low_s = t;
+                }
+                if self.starts(level, smooth, band) {
+                    // the level may not have been quiet since the last
+                    // contraction (incomplete release): date the onset to
+                    // the foot of the rise from the valley instead
+                    let from = if self.armed && self.last_quiet_s >= self.prev_end_s {
+                        self.last_quiet_s
+                    } else {
+                        self.last_low_s
+                    };
+                    self.onset_s = (from - self.delay_s).max(0.0);
                     self.rest = band.rest;
                     self.count = 1;
                     self.state = if gate.absorb {
@@ -281,7 +333,7 @@ impl ContractionDetector {
                         State::Rising
                     };
                     if self.state == State::Rising {
-                        self.begin_peak(t, level);
+                        self.begin_peak(t, smooth);
                         return self.try_start(t, level, gate, sink);
                     }
                 }
@@ -292,7 +344,7 @@ impl ContractionDetector {
                     self.state = State::Absorbed;
                     return None;
                 }
-                if level <= band.on.max(self.rearm_level) {
+                if !self.starts(level, smooth, band) {
                     self.state = State::Idle;
                     if level <= band.quiet {
                         self.last_quiet_s = t;
@@ -300,12 +352,12 @@ impl ContractionDetector {
                     return None;
                 }
                 self.count += 1;
-                self.track_peak(t, level);
+                self.track_peak(t, smooth, level);
                 self.try_start(t, level, gate, sink)
             }
             State::Active => {
-                self.track_peak(t, level);
-                if level < self.end_level(band) {
+                self.track_peak(t, smooth, level);
+                if smooth < self.end_level(band) {
                     self.state = State::Falling;
                     self.count = 1;
                     return self.try_end(t, sink);
@@ -313,19 +365,20 @@ impl ContractionDetector {
                 None
             }
             State::Falling => {
-                if level >= self.end_level(band) {
+                if smooth >= self.end_level(band) {
                     self.state = State::Active;
-                    self.track_peak(t, level);
+                    self.track_peak(t, smooth, level);
                     return None;
                 }
-                self.reference += self.ref_alpha * (level - self.reference);
+                self.reference += self.ref_alpha * (smooth - self.reference);
                 self.count += 1;
                 self.try_end(t, sink)
             }
             State::Absorbed => {
                 if !gate.absorb && !gate.defer && level <= band.on {
                     self.state = State::Idle;
-                    self.rearm_level = f64::NEG_INFINITY;
+                    self.armed = true;
+                    self.valley_level = f64::INFINITY;
                     if level <= band.quiet {
                         self.last_quiet_s = t;
                     }
@@ -351,6 +404,19 @@ impl ContractionDetector {
         None
     }
 
+    /// Start condition: the level above the activity threshold when
+    /// armed; otherwise the smoothed level clearly above its valley.
+    fn starts(&self, level: f64, smooth: f64, band: &Band) -> bool {
+        if self.armed {
+            return level > band.on;
+        }
+        let excess = (self.valley_level - band.rest).max(0.0);
+        let threshold = (self.valley_level
+            + (band.on - band.rest).max(self.restart_fraction * excess))
+        .max(band.on);
+        smooth > threshold
+    }
+
     fn end_level(&self, band: &Band) -> f64 {
         (self.rest + self.end_fraction * (self.reference - self.rest)).max(band.band_hi)
     }
@@ -363,7 +429,8 @@ impl ContractionDetector {
         self.last_high_s = t;
     }
 
-    fn track_peak(&mut self, t: f64, level: f64) {
+    /// Peak, 90% time, reference and end of the hold on the smoothed level.
+    fn track_peak(&mut self, t: f64, level: f64, _raw: f64) {
         if level > self.peak {
             self.peak = level;
         }
@@ -406,7 +473,9 @@ impl ContractionDetector {
         let end_s = self.last_high_s;
         sink.emit(self.end_event(t, end_s));
         self.state = State::Idle;
-        self.rearm_level = self.rest + self.rearm_fraction * (self.reference - self.rest);
+        self.prev_end_s = t;
+        self.valley_level = f64::INFINITY;
+        self.armed = false;
         Some(Ended {
             end_s,
             peak: self.peak,

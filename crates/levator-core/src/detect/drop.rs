@@ -10,11 +10,14 @@
 //! ```
 //!
 //! * **Drop level**: `rest - max(drop_fraction * |rest|, drop_sd * sd)`.
-//!   Default 25% of the user's own rest (issue 4), and at least 3 resting
-//!   SDs so envelope noise alone cannot dip that far for a second.
+//!   Default 25% of the user's own rest (issue 4), and at least 2 resting
+//!   SDs of the envelope so that noise alone cannot hold it there for a
+//!   second (the decision runs on the level smoothed with
+//!   [`DropConfig::smoothing_s`]).
 //! * **Duration**: held for [`DropConfig::min_drop_s`] (default 1 s,
 //!   issue 4) before the start is emitted; the start's `onset_s` is
-//!   retro-dated to the last sample inside the resting band.
+//!   retro-dated to the last sample at or above `rest - (quiet - rest)`
+//!   (one SD below rest by default).
 //! * **No push**: with an abdominal channel, a drop is only accepted while
 //!   no bearing-down is pending or active (a push also lowers pelvic
 //!   activity in a coordinated defecation: that is a `bearing_down` with
@@ -38,7 +41,7 @@ pub struct DropConfig {
     /// Minimum fall below rest as a fraction of the resting level.
     /// Default 0.25 (issue 4).
     pub drop_fraction: f64,
-    /// Minimum fall below rest in resting SDs. Default 3.
+    /// Minimum fall below rest in resting SDs. Default 2.
     pub drop_sd: f64,
     /// How long the level must stay below the drop level (s). Default 1.0.
     pub min_drop_s: f64,
@@ -48,16 +51,22 @@ pub struct DropConfig {
     /// How long the level must stay recovered to end the drop (s).
     /// Default 0.2.
     pub min_off_s: f64,
+    /// Time constant of the extra smoothing of the level the drop decision
+    /// uses (s). Default 0.2 s: a reverse Kegel lasts seconds, while the
+    /// 50 ms EMG envelope of a quiet muscle fluctuates by 10-20% from one
+    /// window to the next; onsets are still dated on the unsmoothed level.
+    pub smoothing_s: f64,
 }
 
 impl Default for DropConfig {
     fn default() -> Self {
         DropConfig {
             drop_fraction: 0.25,
-            drop_sd: 3.0,
+            drop_sd: 2.0,
             min_drop_s: 1.0,
             recover_fraction: 0.5,
             min_off_s: 0.2,
+            smoothing_s: 0.2,
         }
     }
 }
@@ -82,6 +91,9 @@ impl DropConfig {
         }
         if !(self.min_off_s.is_finite() && self.min_off_s >= 0.0) {
             return Err(ConfigError::new("drop.min_off_s"));
+        }
+        if !(self.smoothing_s.is_finite() && self.smoothing_s >= 0.0) {
+            return Err(ConfigError::new("drop.smoothing_s"));
         }
         Ok(())
     }
@@ -127,6 +139,9 @@ pub struct DropDetector {
     back_s: f64,
     drop_level: f64,
     rest: f64,
+    alpha: f64,
+    smooth: f64,
+    primed: bool,
 }
 
 impl DropDetector {
@@ -147,6 +162,9 @@ impl DropDetector {
             back_s: 0.0,
             drop_level: 0.0,
             rest: 0.0,
+            alpha: crate::features::baseline::smoothing_alpha(config.smoothing_s, rate_hz),
+            smooth: 0.0,
+            primed: false,
         })
     }
 
@@ -189,6 +207,14 @@ impl DropDetector {
         allowed: bool,
         sink: &mut S,
     ) {
+        let raw = level;
+        if self.primed {
+            self.smooth += self.alpha * (raw - self.smooth);
+        } else {
+            self.smooth = raw;
+            self.primed = true;
+        }
+        let level = self.smooth;
         if !allowed {
             if self.is_active() {
                 self.emit_end(t, t, sink);
@@ -199,7 +225,7 @@ impl DropDetector {
         }
         match self.state {
             State::Idle => {
-                if level >= band.band_lo {
+                if raw >= band.rest - (band.quiet - band.rest) {
                     self.last_rest_s = t;
                 }
                 let dl = self.drop_level(band);
@@ -215,7 +241,7 @@ impl DropDetector {
             State::Sinking => {
                 if level >= self.drop_level {
                     self.state = State::Idle;
-                    if level >= band.band_lo {
+                    if raw >= band.rest - (band.quiet - band.rest) {
                         self.last_rest_s = t;
                     }
                 } else {

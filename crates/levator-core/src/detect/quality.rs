@@ -85,7 +85,7 @@ impl Default for QualityConfig {
             flatline_emg_s: 0.25,
             flatline_other_s: 10.0,
             mains_block_s: 0.2,
-            mains_fraction: 0.3,
+            mains_fraction: 0.8,
             artifact_factor: 10.0,
             artifact_floor_uv: 50.0,
             jump_factor: 20.0,

@@ -380,7 +380,7 @@ impl Band {
         let on = rest + (c.on_sd * sd).max(c.on_rel * mag).max(c.on_floor);
         let half = (c.band_sd * sd).max(c.band_rel * mag).max(c.band_floor);
         let band_hi = (rest + half).min(on);
-        let quiet = (rest + (c.onset_sd * sd).max(0.5 * c.band_floor)).min(band_hi);
+        let quiet = (rest + (c.onset_sd * sd).max(0.1 * c.band_floor)).min(band_hi);
         Band {
             rest,
             sd,
