@@ -18,6 +18,9 @@
 //!   [`levator_core::stream::SampleSource`].
 //! - [`csv`]: levator-csv v1 writer and streaming reader.
 //! - [`replay`]: any recording as a paced live source (speed, seek, loop).
+//! - [`virtual_device`]: a probe on a pseudo-terminal speaking levator
+//!   binary frames, ASCII lines or OpenBCI Cyton, with injected faults.
+//! - [`fixtures`]: the committed fixture set and how to re-render it.
 //!
 //! Same scenario + profiles + seed = byte-identical output on every
 //! machine: one seeded xoshiro256++ per random stream ([`rng`]) and `libm`
@@ -53,6 +56,7 @@ pub mod scenario;
 pub mod signal;
 pub mod simulator;
 pub mod subject;
+pub mod virtual_device;
 
 pub use device::{Device, DeviceKind};
 pub use scenario::Scenario;
