@@ -209,7 +209,13 @@ impl<S: AsRef<[f64]> + AsMut<[f64]>> MovingRms<S> {
         if self.pos >= len {
             self.pos = 0;
             // Exact recompute once per window: no drift, ever.
-            self.sum_sq = buf.iter().take(len).sum();
+            // Explicit left fold from 0.0 (ChainBank's lanes do the same,
+            // so both stay bit-identical).
+            let mut sum = 0.0;
+            for v in buf.iter().take(len) {
+                sum += *v;
+            }
+            self.sum_sq = sum;
         }
         if self.filled < len {
             self.filled += 1;
