@@ -175,6 +175,10 @@ pub struct Drive {
     pub breath_held: bool,
     /// Motion-artefact transient (relative units, ±1 typical).
     pub artifact: f64,
+    /// Pelvic muscle fatigue 0..1 (compresses the sEMG spectrum): rises
+    /// during holds with the subject's fatigue time constant, recovers
+    /// with a 5 s time constant after release.
+    pub fatigue: f64,
 }
 
 /// Abdominal pressure per unit of abdominal bracing activation (cmH2O).
@@ -378,6 +382,12 @@ fn contribute(a: &Action, dt: f64, s: &Subject, d: &mut Drive) {
             if s.breath_hold && dt < rise_s + hold_s + 0.5 {
                 d.breath_held = true;
             }
+            let held = (dt - rise_s).clamp(0.0, hold_s);
+            let mut f = 1.0 - libm::exp(-held / s.fatigue_tau_s);
+            if dt > rise_s + hold_s {
+                f *= libm::exp(-(dt - rise_s - hold_s) / 5.0);
+            }
+            d.fatigue = d.fatigue.max(f);
         }
         ActionKind::Drop { depth, on_s } => {
             let p = plateau(dt, DROP_RAMP_S, on_s - DROP_RAMP_S, DROP_RAMP_S);

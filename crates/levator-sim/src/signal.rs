@@ -44,56 +44,138 @@ impl Biquad {
     }
 }
 
-/// Unit-RMS Gaussian noise band-limited to the sEMG band: white noise
-/// through two 2nd-order Butterworth high-passes at 20 Hz and two
-/// low-passes at the upper band edge (4th order each side). The surface
-/// EMG interference pattern is, to first order, exactly this: the sum of
-/// many asynchronous motor-unit action potentials, whose amplitude (RMS)
-/// follows the activation while the spectrum stays in about 20-450 Hz.
+/// First-order section by the bilinear transform (prewarped corner, a
+/// zero at Nyquist for the low-pass), whose corner may change every
+/// sample.
+#[derive(Clone, Copy, Debug, Default)]
+struct OnePole {
+    x1: f64,
+    y1: f64,
+}
+
+impl OnePole {
+    /// Low-pass with `k = tan(pi fc / fs)`.
+    #[inline]
+    fn low(&mut self, x: f64, k: f64) -> f64 {
+        let b = k / (1.0 + k);
+        let a1 = (k - 1.0) / (k + 1.0);
+        let y = b * (x + self.x1) - a1 * self.y1;
+        self.x1 = x;
+        self.y1 = y;
+        y
+    }
+
+    /// High-pass with `k = tan(pi fc / fs)`.
+    #[inline]
+    fn high(&mut self, x: f64, k: f64) -> f64 {
+        let b = 1.0 / (1.0 + k);
+        let a1 = (k - 1.0) / (k + 1.0);
+        let y = b * (x - self.x1) - a1 * self.y1;
+        self.x1 = x;
+        self.y1 = y;
+        y
+    }
+}
+
+#[inline]
+fn prewarp(fs: f64, corner_hz: f64) -> f64 {
+    // Keep the corner below Nyquist (tan diverges there).
+    libm::tan(PI * corner_hz.min(0.49 * fs) / fs)
+}
+
+/// Spectral compression scales tabulated for the output normalisation.
+const SCALES: [f64; 9] = [0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0];
+
+/// Unit-RMS Gaussian noise with the spectrum of surface EMG.
+///
+/// The sEMG interference pattern is the sum of many asynchronous
+/// motor-unit action potentials: to first order Gaussian noise whose RMS
+/// follows the activation. Its spectrum follows the classic parametric
+/// model (Shwedyk et al. 1977)
+/// `P(f) ~ f_h^4 f^2 / ((f^2 + f_l^2) (f^2 + f_h^2)^2)`, here with
+/// `f_l` = 60 Hz and a subject-specific `f_h`, made here by white noise
+/// through a first-order (bilinear) high-pass at `f_l` and two first-order low-passes
+/// at `f_h`; then the amplifier's band (two 2nd-order Butterworth
+/// high-passes at 20 Hz, one low-pass at the upper band edge, 450 Hz or
+/// 0.45 x rate). Fatigue compresses the spectrum (conduction velocity
+/// falls): [`EmgNoise::tick`] takes a scale on `f_h` (1 = fresh), so the
+/// median frequency drops during an endurance hold.
 #[derive(Clone, Debug)]
 pub struct EmgNoise {
     rng: Rng,
-    sections: [Biquad; 4],
-    norm: f64,
+    fs: f64,
+    corner_hz: f64,
+    k_low: f64,
+    high_pass: OnePole,
+    shape: [OnePole; 2],
+    band: [Biquad; 3],
+    norms: [f64; SCALES.len()],
 }
 
 impl EmgNoise {
-    /// Noise for sample rate `fs` with band `low_hz`..`high_hz`.
-    pub fn new(rng: Rng, fs: f64, low_hz: f64, high_hz: f64) -> EmgNoise {
-        let sections = [
-            Biquad::butterworth(fs, low_hz, true),
-            Biquad::butterworth(fs, low_hz, true),
-            Biquad::butterworth(fs, high_hz, false),
-            Biquad::butterworth(fs, high_hz, false),
-        ];
-        // Output variance for unit white input = energy of the impulse
-        // response; measured once so the output has unit RMS.
-        let mut probe = sections;
-        let mut energy = 0.0;
-        let n = (fs * 4.0) as usize;
-        for i in 0..n {
-            let x = if i == 0 { 1.0 } else { 0.0 };
-            let y = probe.iter_mut().fold(x, |acc, s| s.tick(acc));
-            energy += y * y;
-        }
-        let norm = if energy > 0.0 {
-            1.0 / libm::sqrt(energy)
-        } else {
-            1.0
-        };
-        EmgNoise {
+    /// Noise for sample rate `fs`, spectral corner `corner_hz` (`f_h`) and
+    /// amplifier band `low_hz`..`high_hz`.
+    pub fn new(rng: Rng, fs: f64, corner_hz: f64, low_hz: f64, high_hz: f64) -> EmgNoise {
+        let mut me = EmgNoise {
             rng,
-            sections,
-            norm,
+            fs,
+            corner_hz,
+            k_low: prewarp(fs, 60.0),
+            high_pass: OnePole::default(),
+            shape: [OnePole::default(); 2],
+            band: [
+                Biquad::butterworth(fs, low_hz, true),
+                Biquad::butterworth(fs, low_hz, true),
+                Biquad::butterworth(fs, high_hz, false),
+            ],
+            norms: [1.0; SCALES.len()],
+        };
+        // Output variance for unit white input = energy of the impulse
+        // response; measured once per tabulated scale so the output has
+        // unit RMS whatever the fatigue.
+        let n = (fs * 4.0) as usize;
+        for (k, &scale) in SCALES.iter().enumerate() {
+            let mut probe = me.clone();
+            let mut energy = 0.0;
+            for i in 0..n {
+                let x = if i == 0 { 1.0 } else { 0.0 };
+                let y = probe.filter(x, scale);
+                energy += y * y;
+            }
+            me.norms[k] = if energy > 0.0 {
+                1.0 / libm::sqrt(energy)
+            } else {
+                1.0
+            };
         }
+        me
     }
 
-    /// The next sample (unit RMS on average).
     #[inline]
-    pub fn tick(&mut self) -> f64 {
+    fn filter(&mut self, x: f64, scale: f64) -> f64 {
+        let hp = self.high_pass.high(x, self.k_low);
+        let k = prewarp(self.fs, self.corner_hz * scale);
+        let first = self.shape[0].low(hp, k);
+        let s = self.shape[1].low(first, k);
+        self.band.iter_mut().fold(s, |acc, b| b.tick(acc))
+    }
+
+    #[inline]
+    fn norm(&self, scale: f64) -> f64 {
+        let s = scale.clamp(SCALES[0], 1.0);
+        let pos = (s - SCALES[0]) / 0.05;
+        let i = (pos as usize).min(SCALES.len() - 2);
+        let f = pos - i as f64;
+        self.norms[i] * (1.0 - f) + self.norms[i + 1] * f
+    }
+
+    /// The next sample (unit RMS on average) with the spectrum's corner
+    /// scaled by `scale` (1 = fresh muscle, 0.6..1).
+    #[inline]
+    pub fn tick(&mut self, scale: f64) -> f64 {
         let x = self.rng.gaussian();
-        let y = self.sections.iter_mut().fold(x, |acc, s| s.tick(acc));
-        y * self.norm
+        let s = scale.clamp(SCALES[0], 1.0);
+        self.filter(x, s) * self.norm(s)
     }
 }
 
@@ -197,12 +279,12 @@ mod tests {
 
     #[test]
     fn emg_noise_has_unit_rms_and_no_dc() {
-        for fs in [250.0, 1000.0, 2000.0] {
-            let mut n = EmgNoise::new(Rng::new(1), fs, 20.0, 450.0f64.min(0.45 * fs));
+        for (fs, scale) in [(250.0, 1.0), (1000.0, 1.0), (1000.0, 0.72), (2000.0, 0.6)] {
+            let mut n = EmgNoise::new(Rng::new(1), fs, 180.0, 20.0, 450.0f64.min(0.45 * fs));
             let count = (fs * 60.0) as usize;
             let (mut s, mut s2) = (0.0, 0.0);
             for _ in 0..count {
-                let x = n.tick();
+                let x = n.tick(scale);
                 s += x;
                 s2 += x * x;
             }

@@ -161,6 +161,7 @@ impl Simulator {
                     EmgNoise::new(
                         Rng::new(derive_seed(seed, &format!("emg/{}", c.role.name()))),
                         fs,
+                        subject.emg_corner_hz,
                         20.0,
                         config.device.emg_band_high_hz,
                     )
@@ -297,8 +298,14 @@ impl Simulator {
                     } else {
                         (s.abdominal_mvc_uv * a_a, dev.ecg_abdominal_uv, 150.0)
                     };
+                    // Fatigue compresses the pelvic spectrum (up to 30 %).
+                    let scale = if pelvic {
+                        1.0 - 0.3 * drive.fatigue
+                    } else {
+                        1.0
+                    };
                     let muscle = match ch.emg.as_mut() {
-                        Some(e) => amp * e.tick(),
+                        Some(e) => amp * e.tick(scale),
                         None => 0.0,
                     };
                     let v = muscle

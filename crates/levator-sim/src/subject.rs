@@ -24,6 +24,8 @@
 //! | pelvic change when pushing | -40..-70 % of tone | -30..-60 % | -20..-40 % | paradoxical +10..+30 % MVC, or -0..-12 % of tone |
 //! | push (rectal rise, mmHg) | 45-90 | 40-70 | 40-70 | 15-35 or 45-80 |
 //!
+//! | sEMG spectrum corner f_h (Hz) | 200-250 | 170-210 | 110-150 | 200-250 |
+//!
 //! `accessory` is healthy plus abdominal co-contraction of 25-50 % of
 //! abdominal MVC during every Kegel (healthy: 3-8 %). `breath_holding` is
 //! healthy plus breath held and the abdomen braced (8-15 % abdominal MVC)
@@ -153,6 +155,12 @@ pub struct Subject {
     /// Resting pressure scale relative to the device's nominal resting
     /// pressure (tone; >1 for hypertonic).
     pub tone_factor: f64,
+    /// Upper corner `f_h` of the pelvic sEMG spectrum (Hz), see
+    /// [`crate::signal::EmgNoise`]: healthy 200-250 Hz gives a median
+    /// frequency of about 115-140 Hz during a contraction; hypertonic
+    /// 110-150 Hz about 85-105 Hz (below the 115 Hz cut-off seen in pain
+    /// patients); hypotonic 170-210 Hz.
+    pub emg_corner_hz: f64,
 }
 
 impl Subject {
@@ -180,6 +188,7 @@ impl Subject {
             respiration_hz: rng.range(0.2, 0.3),
             heart_rate_bpm: rng.range(60.0, 80.0),
             tone_factor: rng.range(0.9, 1.1),
+            emg_corner_hz: 0.0,
         };
         // Relaxation when pushing, as a fraction of resting tone.
         let mut relax_frac = rng.range(0.40, 0.70);
@@ -245,6 +254,12 @@ impl Subject {
             s.push_pelvic_change = -relax_frac * tone;
             s.pelvic_response = PelvicResponse::Relaxed;
         }
+        // Drawn last so that adding it changed no other parameter.
+        s.emg_corner_hz = match kind {
+            SubjectKind::Hypertonic => rng.range(110.0, 150.0),
+            SubjectKind::Hypotonic => rng.range(170.0, 210.0),
+            _ => rng.range(200.0, 250.0),
+        };
         s
     }
 

@@ -41,12 +41,12 @@ const CASES: [(&str, &str, &str, u64, bool); 6] = [
 
 /// FNV-1a 64 of (csv bytes, truth bytes) per case, pinned.
 const PINNED: [(u64, u64); 6] = [
-    (0x00fe53a8a4add049, 0xacf0ebf44fc3e259),
+    (0x17bb70a0b0eb1aff, 0xacf0ebf44fc3e259),
     (0x5ba230c926cd0438, 0x123e9b5a29655479),
     (0x0e583517ce1a5437, 0xaccdd8838a077421),
-    (0x3055fbc6f0239186, 0xe1ce797f22af14a6),
+    (0x32471476979b44c3, 0xe1ce797f22af14a6),
     (0xdddd7855e277c825, 0xe03f0835e857930a),
-    (0xb9c9da8afd0d7276, 0x0601fe5ffe14fe6c),
+    (0xe65b742c3cc6296e, 0x0601fe5ffe14fe6c),
 ];
 
 #[test]

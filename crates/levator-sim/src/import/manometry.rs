@@ -42,7 +42,8 @@ use super::text::{excerpt, LineReader};
 use super::{ImportError, Marker, MarkerKind, Problem};
 
 /// The markers of the standard protocol, in protocol order, as checked by
-/// the importer (a missing one is a [`Problem::MissingMarker`]).
+/// the importer (a missing one is a [`Problem::MissingMarker`] when the
+/// file has any protocol marker at all).
 const EXPECTED: [(&str, MarkerKind); 9] = [
     ("# Rest", MarkerKind::Rest),
     ("# Squeeze 1", MarkerKind::Squeeze(Some(1))),
@@ -373,7 +374,9 @@ fn scan<R: BufRead>(reader: R) -> Result<Scan, ImportError> {
             }
         }
     }
-    for (name, kind) in EXPECTED {
+    // A file without any marker gets one problem for that, not one per marker.
+    let any_protocol = markers.iter().any(|m| m.kind != MarkerKind::Note);
+    for (name, kind) in EXPECTED.into_iter().filter(|_| any_protocol) {
         let present = markers.iter().any(|m| match (kind, m.kind) {
             (MarkerKind::Cough(_), MarkerKind::Cough(_)) => true,
             (a, b) => a == b,
@@ -806,6 +809,12 @@ mod tests {
             .iter()
             .any(|p| matches!(p, Problem::IrregularSpacing { line: 6, .. })));
         assert!(r.problems().contains(&Problem::NoAnnotationBlock));
+        assert!(
+            !r.problems()
+                .iter()
+                .any(|p| matches!(p, Problem::MissingMarker { .. })),
+            "no per-marker noise when there are no markers at all"
+        );
     }
 
     #[test]
