@@ -310,3 +310,47 @@ impl SosFilter {
         self.guard.rejected()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_sections_validates() {
+        let row = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+        assert_eq!(
+            Sos::from_sections(&[row; MAX_SECTIONS + 1]),
+            Err(SosError::TooManySections {
+                given: MAX_SECTIONS + 1
+            })
+        );
+        assert_eq!(
+            Sos::from_sections(&[[f64::NAN, 0.0, 0.0, 1.0, 0.0, 0.0]]),
+            Err(SosError::NonFinite)
+        );
+        assert_eq!(
+            Sos::from_sections(&[[1.0, 0.0, 0.0, 0.0, 0.0, 0.0]]),
+            Err(SosError::ZeroLeadingDenominator)
+        );
+        assert_eq!(
+            Sos::from_sections(&[[1.0, 0.0, 0.0, 1e-320, 1.0, 0.0]]),
+            Err(SosError::NonFinite)
+        );
+        assert_eq!(
+            Sos::from_sections(&[row; MAX_SECTIONS]).map(|s| s.len()),
+            Ok(8)
+        );
+        assert!(Sos::from_sections(&[]).is_ok_and(|s| s.is_empty()));
+    }
+
+    #[test]
+    fn empty_filter_is_identity_and_guarded() {
+        let mut f = SosFilter::new(&Sos::empty());
+        assert_eq!(f.tick(3.5), 3.5);
+        assert_eq!(f.tick(f64::NAN), 3.5);
+        assert_eq!(f.rejected_inputs(), 1);
+        f.reset();
+        assert_eq!(f.rejected_inputs(), 0);
+        assert_eq!(f.tick(f64::INFINITY), 0.0);
+    }
+}
