@@ -200,6 +200,85 @@ impl Recording for Simulator {
     }
 }
 
+/// Any [`SampleSource`] that can be opened again: rewinding calls the
+/// opener. This makes importers (manometry text, EMG text) and any other
+/// source replayable, e.g.
+/// `Reopen::new(|| CsvReader::new(BufReader::new(File::open(&path)?)))`.
+///
+/// ```
+/// use levator_sim::replay::{ManualClock, Pacing, Reopen, Replay};
+/// use levator_sim::Simulator;
+/// use levator_core::stream::SampleSource;
+/// let rec = Reopen::new(|| Simulator::from_names("quick_flicks", "healthy", "manometry", 1)).unwrap();
+/// let mut replay = Replay::new(rec, ManualClock::new(), Pacing::AsFastAsPossible).unwrap().looping(true);
+/// for _ in 0..2500 {
+///     assert!(replay.next_item().unwrap().is_some());   // about 2.5 passes
+/// }
+/// assert_eq!(replay.loops(), 2);
+/// ```
+pub struct Reopen<S, F> {
+    open: F,
+    source: S,
+}
+
+impl<S, F> std::fmt::Debug for Reopen<S, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reopen").finish_non_exhaustive()
+    }
+}
+
+impl<S, E, F> Reopen<S, F>
+where
+    S: SampleSource,
+    F: FnMut() -> Result<S, E>,
+{
+    /// Opens the source once.
+    pub fn new(mut open: F) -> Result<Reopen<S, F>, E> {
+        let source = open()?;
+        Ok(Reopen { open, source })
+    }
+
+    /// The current source.
+    pub fn source(&self) -> &S {
+        &self.source
+    }
+}
+
+/// Error of a [`Reopen`] recording: the source's or the opener's.
+#[derive(Debug, thiserror::Error)]
+pub enum ReopenError<A: std::fmt::Debug + std::fmt::Display, B: std::fmt::Debug + std::fmt::Display>
+{
+    /// Reading the source failed.
+    #[error("{0}")]
+    Read(A),
+    /// Opening it again failed.
+    #[error("reopening: {0}")]
+    Open(B),
+}
+
+impl<S, E, F> Recording for Reopen<S, F>
+where
+    S: SampleSource,
+    S::Error: Send + Sync + 'static,
+    E: std::fmt::Debug + std::fmt::Display + Send + Sync + 'static,
+    F: FnMut() -> Result<S, E>,
+{
+    type Error = ReopenError<S::Error, E>;
+
+    fn spec(&self) -> StreamSpec {
+        self.source.spec()
+    }
+
+    fn next_item(&mut self) -> Result<Option<SourceItem>, Self::Error> {
+        self.source.next_item().map_err(ReopenError::Read)
+    }
+
+    fn rewind(&mut self) -> Result<(), Self::Error> {
+        self.source = (self.open)().map_err(ReopenError::Open)?;
+        Ok(())
+    }
+}
+
 /// Frames held in memory (indices as stored; a jump is delivered as a gap).
 #[derive(Clone, Debug)]
 pub struct MemoryRecording {
