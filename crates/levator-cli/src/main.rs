@@ -98,6 +98,23 @@ enum Command {
         list: bool,
     },
 
+    /// Start the virtual serial probe: a simulated session over a pseudo-terminal.
+    #[command(
+        after_help = "Prints the device path on stdout, then streams (looping the scenario) until Ctrl-C.\n\n\
+                            Examples:\n  levator serve --protocol levator\n  \
+                            levator serve --scenario glazer --subject hypertonic --protocol ascii --device pressure-trainer\n  \
+                            levator serve --protocol cyton --speed 2 --duration 60"
+    )]
+    Serve(cmd::serve::ServeArgs),
+
+    /// Live detection from a serial device: bar view, events, summary on Ctrl-C.
+    #[command(
+        after_help = "Examples:\n  levator monitor --port /dev/ttyUSB0 --protocol levator\n  \
+                            levator monitor --port /dev/ttyACM0 --protocol ascii --rate 50 --columns pelvic_pressure_cmh2o\n  \
+                            levator monitor --port /dev/ttyUSB0 --protocol cyton --format jsonl > events.jsonl"
+    )]
+    Monitor(cmd::monitor::MonitorArgs),
+
     /// Score the events of a recording against its ground truth.
     #[command(
         after_help = "Examples:\n  levator eval rec.csv                      # truth from rec.truth.jsonl\n  \
@@ -169,6 +186,8 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> CliResult<()> {
     match cli.command {
         Command::Demo(args) => cmd::demo::demo(&args),
+        Command::Serve(args) => cmd::serve::serve(&args),
+        Command::Monitor(args) => cmd::monitor::monitor(&args),
         Command::Analyze {
             file,
             format,

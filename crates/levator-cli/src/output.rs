@@ -206,15 +206,20 @@ impl EventPrinter {
         self.style
     }
 
+    fn header(&mut self, out: &mut impl Write) -> io::Result<()> {
+        if !self.header_done {
+            self.header_done = true;
+            writeln!(out, "{}", table_header(&self.style))?;
+        }
+        Ok(())
+    }
+
     /// Prints one event.
     pub fn event(&mut self, out: &mut impl Write, e: &Event) -> io::Result<()> {
         match self.format {
             EventFormat::Jsonl => writeln!(out, "{}", json_line(e)),
             EventFormat::Table => {
-                if !self.header_done {
-                    self.header_done = true;
-                    writeln!(out, "{}", table_header(&self.style))?;
-                }
+                self.header(out)?;
                 writeln!(out, "{}", table_line(e, &self.style))
             }
         }
@@ -224,7 +229,10 @@ impl EventPrinter {
     pub fn note(&mut self, out: &mut impl Write, text: &str) -> io::Result<()> {
         match self.format {
             EventFormat::Jsonl => Ok(()),
-            EventFormat::Table => writeln!(out, "{}", self.style.dim(text)),
+            EventFormat::Table => {
+                self.header(out)?;
+                writeln!(out, "{}", self.style.dim(text))
+            }
         }
     }
 }

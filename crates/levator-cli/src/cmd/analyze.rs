@@ -38,9 +38,6 @@ pub fn analyze(
     let name = rec.name().to_string();
     let mut pipeline =
         Pipeline::new(spec, config).map_err(|e| CliError::new(format!("{name}: {e}")))?;
-    for p in rec.problems() {
-        eprintln!("levator: warning: {name}: {p}");
-    }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut printer = EventPrinter::new(format);
@@ -95,6 +92,11 @@ pub fn analyze(
         Ok(true)
     })?;
     progress.finish();
+    // Reported after the run: the list is complete then (row spacing is
+    // checked while streaming), and a failed run shows only its error.
+    for p in rec.problems() {
+        eprintln!("levator: warning: {name}: {p}");
+    }
     let pstats = pipeline.stats();
     if table {
         let mut lines = vec![String::new(), style.bold("summary")];

@@ -50,14 +50,14 @@ pub fn eval(
         .unwrap_or_else(|| truth_path_for(rec_path));
     let truth = read_events(&truth_path)?;
     let mut rec = Recording::open(rec_path, input_format)?;
-    for p in rec.problems() {
-        eprintln!("levator: warning: {}: {p}", rec.name());
-    }
     let counter = rec.progress_counter();
     let (_, size) = rec.progress();
     let mut progress = Progress::new("evaluating", size);
     let (events, stats) = detect_all(&mut rec, config, |_| progress.update(counter.get()))?;
     progress.finish();
+    for p in rec.problems() {
+        eprintln!("levator: warning: {}: {p}", rec.name());
+    }
     let report = score(
         &events,
         &truth,

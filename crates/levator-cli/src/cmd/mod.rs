@@ -4,5 +4,7 @@ pub mod analyze;
 pub mod demo;
 pub mod eval;
 pub mod latency;
+pub mod monitor;
 pub mod report;
+pub mod serve;
 pub mod simulate;
