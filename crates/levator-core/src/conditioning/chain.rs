@@ -38,7 +38,7 @@ pub enum EnvelopeConfig {
     /// No envelope: `tick` returns the filtered signal.
     None,
     /// Moving RMS over `window_ms` (see
-    /// [`MovingRms`](crate::features::envelope::MovingRms)).
+    /// [`MovingRms`]).
     MovingRms {
         /// Window length, ms (rounded to whole samples).
         window_ms: f64,
