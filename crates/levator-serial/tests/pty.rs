@@ -470,3 +470,86 @@ fn cyton_session_handshake_gain_and_counter_gap() {
     }
     let _master = board.join().unwrap();
 }
+
+#[test]
+fn stall_then_reconnect_with_backoff_resumes_the_stream() {
+    use levator_serial::port::{Received, Reconnect};
+    use std::sync::mpsc;
+    let (mut master, slave) = pty();
+    let (go, resume) = mpsc::channel::<()>();
+    let writer = thread::spawn(move || {
+        let mut enc = Encoder::new(header());
+        master.write_all(&enc.header_frame()).unwrap();
+        master.write_all(&data(&mut enc, 0, 10)).unwrap();
+        // Stall until the source has reconnected; 10 samples never sent.
+        resume.recv_timeout(Duration::from_secs(5)).unwrap();
+        let _ = data(&mut enc, 10, 10);
+        master.write_all(&data(&mut enc, 20, 10)).unwrap();
+        master.flush().unwrap();
+        master
+    });
+    let reconnect = Reconnect {
+        attempts: 3,
+        initial_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(100),
+    };
+    let mut src = SerialSource::from_port(
+        slave,
+        Protocol::Binary,
+        config()
+            .stall_timeout(Duration::from_millis(200))
+            .reconnect(Some(reconnect)),
+    )
+    .unwrap();
+    let end = Instant::now() + Duration::from_secs(10);
+    let mut frames = Vec::new();
+    let mut gaps = Vec::new();
+    let mut go = Some(go);
+    while frames.len() < 20 {
+        assert!(Instant::now() < end, "no resume: {frames:?}");
+        match src.next_received().unwrap() {
+            Some(Received::Item(SourceItem::Frame(f))) => frames.push(f.index),
+            Some(Received::Item(SourceItem::Gap { first_index, lost })) => {
+                gaps.push((first_index, lost))
+            }
+            Some(Received::Notice(Notice::Reconnected { attempt })) => {
+                assert_eq!(attempt, 1);
+                go.take().unwrap().send(()).unwrap();
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(frames, (0..10).chain(20..30).collect::<Vec<u64>>());
+    assert_eq!(gaps, vec![(10, 10)]);
+    assert_eq!(src.stats().reconnects, 1);
+    let _master = writer.join().unwrap();
+}
+
+#[test]
+fn unplugged_device_with_reconnect_gives_up_in_bounded_time() {
+    use levator_serial::port::Reconnect;
+    let (mut master, slave) = pty();
+    let mut enc = Encoder::new(header());
+    master.write_all(&enc.header_frame()).unwrap();
+    let mut src = SerialSource::from_port(
+        slave,
+        Protocol::Binary,
+        config().reconnect(Some(Reconnect {
+            attempts: 3,
+            initial_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(40),
+        })),
+    )
+    .unwrap();
+    drop(master); // the pty (and its path) disappears
+    let t = Instant::now();
+    let (items, err) = collect(&mut src, u64::MAX, Duration::from_secs(5));
+    assert!(items.is_empty());
+    match err {
+        Some(Error::ReconnectFailed { attempts: 3, last }) => {
+            assert!(matches!(*last, Error::Open { .. }), "{last}")
+        }
+        other => panic!("expected ReconnectFailed, got {other:?}"),
+    }
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+}
