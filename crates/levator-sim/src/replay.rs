@@ -527,10 +527,9 @@ impl<R: Recording, C: Clock> Replay<R, C> {
         let (t0, i0) = *self
             .anchor
             .get_or_insert_with(|| (self.clock.now(), out_index));
-        let due = t0
-            + Duration::from_secs_f64(
-                (out_index.saturating_sub(i0)) as f64 / (self.spec.rate_hz() * speed),
-            );
+        let ahead = (out_index.saturating_sub(i0)) as f64 / (self.spec.rate_hz() * speed);
+        let ahead = Duration::try_from_secs_f64(ahead).unwrap_or(Duration::MAX);
+        let due = t0.checked_add(ahead).unwrap_or(Duration::MAX);
         self.clock.sleep_until(due);
     }
 }

@@ -268,7 +268,8 @@ impl VirtualDevice {
             if let Some(s) = next_stall {
                 if t >= s {
                     link.stats.stalls += 1;
-                    sleep_checking(Duration::from_secs_f64(faults.stall_s), stop);
+                    let d = Duration::try_from_secs_f64(faults.stall_s).unwrap_or(Duration::MAX);
+                    sleep_checking(d, stop);
                     next_stall = Some(s + faults.stall_every_s.unwrap_or(f64::INFINITY));
                 }
             }
@@ -366,7 +367,10 @@ fn drain(slave: &TTYPort, stop: &AtomicBool) {
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
 fn sleep_checking(d: Duration, stop: &AtomicBool) {
-    let end = Instant::now() + d;
+    let now = Instant::now();
+    let end = now
+        .checked_add(d)
+        .unwrap_or(now + Duration::from_secs(86_400 * 365));
     while !stop.load(Ordering::SeqCst) {
         let now = Instant::now();
         if now >= end {
