@@ -344,3 +344,34 @@ fn truth_is_sorted_by_the_time_it_becomes_known() {
     assert!(sim.truth().iter().all(|e| e.detected_s.is_none()));
     assert!(sim.truth().iter().all(|e| e.onset_s <= sim.duration_s()));
 }
+
+#[test]
+fn push_strength_in_the_truth_is_what_the_sensors_show() {
+    for (device, role, tol) in [
+        ("two-sensor-trainer", Role::AbdominalPressure, 0.15),
+        ("pressure-trainer", Role::ProbeMotion, 0.15),
+    ] {
+        for seed in 1..=3 {
+            let mut sim = Simulator::from_names("bearing_down", "healthy", device, seed).unwrap();
+            let truth = sim.truth().to_vec();
+            let ch = Channel::collect(&mut sim, role);
+            let pushes = ends(&truth, EventKind::BearingDown);
+            let rest = ch.level(2.0, pushes[0].onset_s - 1.0);
+            for p in pushes {
+                assert_eq!(p.channel, Some(role));
+                let level = ch.level(p.onset_s + 2.0, p.end_s.unwrap() - 2.0);
+                // Pressure rises by `push`; the probe moves outward (down) by it.
+                let seen = if role == Role::ProbeMotion {
+                    rest - level
+                } else {
+                    level - rest
+                };
+                let push = p.push.unwrap();
+                assert!(
+                    (seen - push).abs() <= tol * push,
+                    "{device} seed {seed}: sensor shows {seen:.3}, truth push {push:.3}"
+                );
+            }
+        }
+    }
+}
