@@ -250,15 +250,15 @@ fn cyton_handshake_stream_and_dropped_packets() {
 
 #[test]
 fn stall_is_seen_as_a_stall_and_disconnect_as_a_disconnect() {
-    // Stall: 0.5 s of stream, then 1.5 s of silence; the host gives up after 0.4 s.
+    // Stall: 0.5 s of stream, then 3 s of silence; the host gives up after 0.8 s.
     let sim = short_sim("emg-probe", 3.0);
     let faults = Faults {
         stall_every_s: Some(0.5),
-        stall_s: 1.5,
+        stall_s: 3.0,
         ..Faults::default()
     };
     let ascii = ascii_config(&sim.spec()).unwrap();
-    let cfg = config().stall_timeout(Duration::from_millis(400));
+    let cfg = config().stall_timeout(Duration::from_millis(800));
     let (host, stats) = run(
         sim,
         WireProtocol::Ascii,
