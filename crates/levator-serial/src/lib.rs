@@ -33,6 +33,42 @@
 //! assert_eq!(dec.stats().crc_failures, 0);
 //! ```
 //!
+//! ## Reading a device
+//!
+//! [`port::SerialSource`] opens a port, runs a reader thread and implements
+//! [`levator_core::stream::SampleSource`]; lost samples come out as
+//! [`levator_core::stream::SourceItem::Gap`], the end of the stream as a
+//! typed [`port::Error`]:
+//!
+//! ```no_run
+//! # #[cfg(feature = "std")] {
+//! use levator_core::stream::{SampleSource, SourceItem};
+//! use levator_serial::port::{list_ports, Protocol, SerialConfig, SerialSource};
+//!
+//! for p in list_ports()? {
+//!     println!("{} {:?}", p.name, p.kind);
+//! }
+//! let mut src = SerialSource::open("/dev/ttyACM0", Protocol::Binary, SerialConfig::default())?;
+//! loop {
+//!     match src.next_item() {
+//!         Ok(Some(SourceItem::Frame(f))) => println!("{} {:?}", f.index, f.values()),
+//!         Ok(Some(SourceItem::Gap { first_index, lost })) => println!("lost {lost} at {first_index}"),
+//!         Ok(None) => break,
+//!         Err(e) => { eprintln!("{e}"); break } // unplugged, stalled, ...
+//!     }
+//! }
+//! # }
+//! # Ok::<(), levator_serial::port::Error>(())
+//! ```
+//!
+//! ## Features
+//!
+//! - `std` (default): the port layer (`serialport`, `ringbuf`, reader
+//!   thread). Without it the codecs build `no_std` and never allocate.
+//! - `udev`: rich port listing (USB vendor/product/serial) through libudev.
+//!   Off by default so a fresh Linux machine builds without libudev
+//!   headers; without it Linux ports are listed from `/sys/class/tty`.
+//!
 //! Three protocols are spoken: [`protocol::binary`] (below), [`protocol::ascii`]
 //! (text lines from DIY devices) and [`protocol::cyton`] (OpenBCI Cyton).
 //!

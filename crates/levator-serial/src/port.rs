@@ -1,7 +1,7 @@
 //! The serial-port layer: port listing, opening a device, and a reader
 //! thread that decodes bytes into a `ringbuf` SPSC queue whose consumer
 //! side, [`SerialSource`], implements
-//! [`SampleSource`](levator_core::stream::SampleSource).
+//! [`levator_core::stream::SampleSource`].
 //!
 //! ```text
 //!  device ──bytes──▶ reader thread ──(decoder)──▶ HeapRb<Msg> ──▶ SerialSource::next_item
@@ -871,7 +871,25 @@ impl Reader {
                 let _ = p.flush();
             }
         }
-        self.decoder.finish(&mut |_| {});
+        // A last unterminated ASCII line, a pending garbage count: deliver
+        // them before the end.
+        let Reader {
+            decoder,
+            pusher,
+            spec,
+            ended,
+            ..
+        } = &mut self;
+        if matches!(ended, Some(Error::SpecChanged { .. })) {
+            // Items after a stream change belong to a stream nobody reads.
+            decoder.finish(&mut |_| {});
+        } else {
+            let mut later = None;
+            decoder.finish(&mut |item| deliver(pusher, spec, &mut later, item));
+            if ended.is_none() {
+                *ended = later;
+            }
+        }
         self.publish_stats();
         let shared = self.pusher.shared.clone();
         let mut tail = lock(&shared.tail);

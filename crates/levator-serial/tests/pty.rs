@@ -553,3 +553,24 @@ fn unplugged_device_with_reconnect_gives_up_in_bounded_time() {
     }
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
 }
+
+#[test]
+fn last_ascii_line_without_newline_is_delivered_before_the_disconnect() {
+    let (mut master, slave) = pty();
+    let cfg = AsciiConfig::roles(20.0, &[Role::PelvicPressure]).unwrap();
+    let mut src = SerialSource::from_port(slave, Protocol::Ascii(cfg), config()).unwrap();
+    master.write_all(b"1.5\n2.5\n3.5").unwrap();
+    master.flush().unwrap();
+    thread::sleep(Duration::from_millis(100));
+    drop(master);
+    let (items, err) = collect(&mut src, u64::MAX, Duration::from_secs(5));
+    let values: Vec<f64> = items
+        .iter()
+        .map(|i| match i {
+            SourceItem::Frame(f) => f.get(0),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(values, [1.5, 2.5, 3.5]);
+    assert!(matches!(err, Some(Error::Disconnected { .. })), "{err:?}");
+}
