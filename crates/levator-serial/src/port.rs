@@ -395,34 +395,29 @@ impl Pusher {
         true
     }
 
-    fn lose(&mut self, first: u64, end: u64) {
-        let start = self.overflow.map_or(first, |(f, _)| f);
-        let before = self.overflow.map_or(0, |(_, l)| l);
+    /// Extends the pending gap to cover samples `first..end`. Only samples
+    /// of frames that did not fit count as overflow; a decoder gap that
+    /// merges in is already counted by the decoder.
+    fn extend_gap(&mut self, first: u64, end: u64, overflow: bool) {
+        let (start, before) = self.overflow.unwrap_or((first, 0));
         let lost = end.saturating_sub(start).max(before);
-        self.shared
-            .overflow_samples
-            .fetch_add(lost - before, Ordering::Relaxed);
+        if overflow {
+            self.shared
+                .overflow_samples
+                .fetch_add(end.saturating_sub(first), Ordering::Relaxed);
+        }
         self.overflow = Some((start, lost));
     }
 
     fn item(&mut self, item: SourceItem) {
-        let (first, end) = match item {
-            SourceItem::Frame(f) => (f.index, f.index + 1),
-            SourceItem::Gap { first_index, lost } => (first_index, first_index + lost),
-        };
-        if !self.flush_overflow() {
-            self.lose(first, end);
-            return;
-        }
-        if self.prod.try_push(Msg::Item(item)).is_err() {
-            if let SourceItem::Gap { .. } = item {
-                // A decoder gap is not an overflow loss, but it merges into
-                // the pending overflow gap; keep the totals honest.
-                let start = first;
-                self.overflow = Some((start, end - start));
-            } else {
-                self.lose(first, end);
+        let (first, end, is_frame) = match item {
+            SourceItem::Frame(f) => (f.index, f.index + 1, true),
+            SourceItem::Gap { first_index, lost } => {
+                (first_index, first_index.saturating_add(lost), false)
             }
+        };
+        if !self.flush_overflow() || self.prod.try_push(Msg::Item(item)).is_err() {
+            self.extend_gap(first, end, is_frame);
         }
     }
 

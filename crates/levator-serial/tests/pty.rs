@@ -529,11 +529,16 @@ fn stall_then_reconnect_with_backoff_resumes_the_stream() {
 fn unplugged_device_with_reconnect_gives_up_in_bounded_time() {
     use levator_serial::port::Reconnect;
     let (mut master, slave) = pty();
-    let mut enc = Encoder::new(header());
-    master.write_all(&enc.header_frame()).unwrap();
-    let mut src = SerialSource::from_port(
-        slave,
-        Protocol::Binary,
+    // Reach the device through a private symlink, as udev's by-id links do:
+    // once it is gone, a recycled /dev/pts number (another test's pty)
+    // cannot be reopened by mistake.
+    let link = std::env::temp_dir().join(format!("levator-serial-pty-{}", std::process::id()));
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(slave.name().unwrap(), &link).unwrap();
+    drop(slave);
+    let mut src = SerialSource::open(
+        link.to_str().unwrap(),
+        Protocol::BinaryWithHeader(header()),
         config().reconnect(Some(Reconnect {
             attempts: 3,
             initial_delay: Duration::from_millis(10),
@@ -541,10 +546,16 @@ fn unplugged_device_with_reconnect_gives_up_in_bounded_time() {
         })),
     )
     .unwrap();
-    drop(master); // the pty (and its path) disappears
+    let mut enc = Encoder::new(header());
+    master.write_all(&data(&mut enc, 0, 5)).unwrap();
+    let (items, err) = collect(&mut src, 5, Duration::from_secs(5));
+    assert_eq!((items.len(), err.is_none()), (5, true));
+    // Unplug: the device node goes away with the pty.
+    std::fs::remove_file(&link).unwrap();
+    drop(master);
     let t = Instant::now();
     let (items, err) = collect(&mut src, u64::MAX, Duration::from_secs(5));
-    assert!(items.is_empty());
+    assert!(items.is_empty(), "{items:?}");
     match err {
         Some(Error::ReconnectFailed { attempts: 3, last }) => {
             assert!(matches!(*last, Error::Open { .. }), "{last}")
