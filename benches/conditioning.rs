@@ -8,10 +8,13 @@
 //!   RMS: 14 biquads + RMS per sample);
 //!
 //! each for 1, 2, 4 and 8 channels, one second (1000 samples) per channel
-//! per iteration, fed two ways: `block` (each channel's block through
-//! `process`) and `frames` (frame by frame, `tick` per channel, as a live
-//! stream arrives). Throughput is in channel-samples, so criterion's
-//! "time per element" is the cost per channel-sample.
+//! per iteration, fed three ways: `block` (each channel's block through
+//! its own `process`), `frames` (frame by frame, `tick` per channel, as a
+//! live stream arrives) and `bank` (frame by frame through `ChainBank`s,
+//! the channels in SIMD lanes of one biquad cascade; 8 channels as two
+//! banks of 4).
+//! Throughput is in channel-samples, so criterion's "time per element"
+//! is the cost per channel-sample.
 //!
 //! Run: `cargo bench --bench conditioning` (measurement time is reduced to
 //! keep the run short; pass `-- --measurement-time 10` for more).
@@ -20,7 +23,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use levator::core::conditioning::{butter, Band, Chain, ChainConfig, SosFilter};
+use levator::core::conditioning::{butter, Band, Chain, ChainBank, ChainConfig, SosFilter};
 
 const RATE_HZ: f64 = 1000.0;
 const BLOCK: usize = 1000;
@@ -100,6 +103,74 @@ fn bench_stage<S: Stage>(c: &mut Criterion, name: &str, make: impl Fn() -> S) {
     group.finish();
 }
 
+/// Frame-by-frame through `ChainBank`s: `ChainBank<N>` for N <= 4, and two
+/// `ChainBank<4>` for 8 channels (lanes beyond 4 do not vectorize well on
+/// the baseline x86-64 target; see the `ChainBank` docs).
+fn banks(c: &mut Criterion, name: &str, config: &ChainConfig) {
+    let mut group = c.benchmark_group(name);
+    for &channels in &CHANNELS {
+        group.throughput(Throughput::Elements((channels * BLOCK) as u64));
+        let x = input(channels);
+        let frame = |n: usize, first: usize| -> [f64; 4] {
+            core::array::from_fn(|k| x.get(first + k).map_or(0.0, |ch| ch[n]))
+        };
+        let id = BenchmarkId::new("bank", channels);
+        match channels {
+            1 => {
+                let frames: Vec<[f64; 1]> = (0..BLOCK).map(|n| [x[0][n]]).collect();
+                let mut out = vec![[0.0; 1]; BLOCK];
+                let mut bank = ChainBank::<1>::new(config).expect("valid config");
+                group.bench_function(id, |b| {
+                    b.iter(|| {
+                        bank.process(black_box(&frames), &mut out);
+                        black_box(&out);
+                    })
+                });
+            }
+            2 => {
+                let frames: Vec<[f64; 2]> = (0..BLOCK).map(|n| [x[0][n], x[1][n]]).collect();
+                let mut out = vec![[0.0; 2]; BLOCK];
+                let mut bank = ChainBank::<2>::new(config).expect("valid config");
+                group.bench_function(id, |b| {
+                    b.iter(|| {
+                        bank.process(black_box(&frames), &mut out);
+                        black_box(&out);
+                    })
+                });
+            }
+            4 => {
+                let frames: Vec<[f64; 4]> = (0..BLOCK).map(|n| frame(n, 0)).collect();
+                let mut out = vec![[0.0; 4]; BLOCK];
+                let mut bank = ChainBank::<4>::new(config).expect("valid config");
+                group.bench_function(id, |b| {
+                    b.iter(|| {
+                        bank.process(black_box(&frames), &mut out);
+                        black_box(&out);
+                    })
+                });
+            }
+            _ => {
+                let lo: Vec<[f64; 4]> = (0..BLOCK).map(|n| frame(n, 0)).collect();
+                let hi: Vec<[f64; 4]> = (0..BLOCK).map(|n| frame(n, 4)).collect();
+                let mut out = vec![[0.0; 8]; BLOCK];
+                let mut a = ChainBank::<4>::new(config).expect("valid config");
+                let mut b4 = ChainBank::<4>::new(config).expect("valid config");
+                group.bench_function(id, |b| {
+                    b.iter(|| {
+                        for ((l, h), o) in black_box(&lo).iter().zip(hi.iter()).zip(out.iter_mut())
+                        {
+                            o[..4].copy_from_slice(&a.tick(*l));
+                            o[4..].copy_from_slice(&b4.tick(*h));
+                        }
+                        black_box(&out);
+                    })
+                });
+            }
+        }
+    }
+    group.finish();
+}
+
 fn conditioning(c: &mut Criterion) {
     let sos = butter(
         4,
@@ -115,6 +186,12 @@ fn conditioning(c: &mut Criterion) {
     bench_stage(c, "emg_chain", || {
         Chain::new(&config).expect("valid EMG chain")
     });
+    // The band-pass alone as a bank: a chain config with only that stage.
+    let mut bandpass_only = ChainConfig::passthrough(RATE_HZ);
+    bandpass_only.band_hz = Some((20.0, 450.0));
+    bandpass_only.band_order = 4;
+    banks(c, "bandpass_4th_20_450", &bandpass_only);
+    banks(c, "emg_chain", &config);
 }
 
 criterion_group! {

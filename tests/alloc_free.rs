@@ -12,7 +12,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use levator::core::conditioning::{
-    butter, Band, Chain, ChainConfig, EnvelopeConfig, Mains, MainsNotch, SosFilter,
+    butter, Band, Chain, ChainBank, ChainConfig, EnvelopeConfig, Mains, MainsNotch, SosFilter,
 };
 use levator::core::features::envelope::{MovingRms, RectifiedLowPass, TeagerKaiser};
 
@@ -106,6 +106,15 @@ fn tick_and_process_allocate_nothing_after_construction() {
     let mut rms = MovingRms::new(50.0, rate).unwrap();
     let mut rect = RectifiedLowPass::new(5.0, 2, rate).unwrap();
     let mut tk = TeagerKaiser::new();
+    let mut banks: Vec<ChainBank<4>> = configs
+        .iter()
+        .map(|c| ChainBank::<4>::new(c).unwrap())
+        .collect();
+    let frames: Vec<[f64; 4]> = input
+        .chunks_exact(4)
+        .map(|c| [c[0], c[1], c[2], c[3]])
+        .collect();
+    let mut frames_out = vec![[0.0; 4]; frames.len()];
 
     let count = allocations_in(|| {
         for chain in chains.iter_mut() {
@@ -127,6 +136,13 @@ fn tick_and_process_allocate_nothing_after_construction() {
             );
         }
         rms.reset();
+        for bank in banks.iter_mut() {
+            bank.process(&frames, &mut frames_out);
+            for f in &frames {
+                std::hint::black_box(bank.tick(*f));
+            }
+            bank.reset();
+        }
     });
     assert_eq!(count, 0, "hot path allocated {count} times");
     assert!(

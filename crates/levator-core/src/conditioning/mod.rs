@@ -20,6 +20,7 @@
 //! | [`sos`] | [`Sos`] coefficients (scipy layout) and the streaming [`SosFilter`] |
 //! | [`notch`] | [`iirnotch`] and the [`MainsNotch`] bank (50/60 Hz + harmonics) |
 //! | [`chain`] | [`ChainConfig`] (presets [`ChainConfig::emg`], [`ChainConfig::pressure`]) and [`Chain`] |
+//! | [`bank`] | [`ChainBank`]: several channels with one config in SIMD lanes, bit-identical to per-channel chains |
 //! | [`guard`] | the NaN / ±∞ policy shared by every streaming stage |
 //!
 //! ## Design
@@ -48,6 +49,11 @@
 //!   only a [`Chain`]'s moving-RMS window is heap-allocated (once, at
 //!   construction) when the `alloc` feature is on, and lives inline with
 //!   capacity [`NO_ALLOC_RMS_CAPACITY`] otherwise.
+//! - **Channels in lanes.** `biquad`'s DF2T is generic over the sample
+//!   type; [`ChainBank<N>`](ChainBank) runs `N` channels as one cascade
+//!   over [`Lanes<N>`](Lanes), which the compiler vectorizes (about 2x
+//!   cheaper per channel-sample at `N = 4` than `N` scalar chains, same
+//!   bits).
 //! - **Bad samples are held, not propagated.** See [`guard`]: NaN, ±∞ and
 //!   `|x| >` [`INPUT_LIMIT`] are replaced by the last good sample and
 //!   counted (`rejected_inputs()`), so one NaN cannot poison filter state.
@@ -71,6 +77,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod bank;
 pub mod butterworth;
 pub mod chain;
 pub(crate) mod complex;
@@ -78,6 +85,7 @@ pub mod guard;
 pub mod notch;
 pub mod sos;
 
+pub use bank::{ChainBank, Lanes};
 pub use butterworth::{butter, Band, DesignError, MAX_ORDER, MIN_ORDER};
 pub use chain::{
     Chain, ChainConfig, ChainError, EnvelopeConfig, MAX_CHAIN_SECTIONS, NO_ALLOC_RMS_CAPACITY,
