@@ -585,3 +585,11 @@ fn last_ascii_line_without_newline_is_delivered_before_the_disconnect() {
     assert_eq!(values, [1.5, 2.5, 3.5]);
     assert!(matches!(err, Some(Error::Disconnected { .. })), "{err:?}");
 }
+
+#[test]
+fn source_and_error_cross_threads() {
+    fn send<T: Send>() {}
+    fn send_sync_error<T: std::error::Error + Send + Sync + 'static>() {}
+    send::<SerialSource>();
+    send_sync_error::<Error>();
+}
