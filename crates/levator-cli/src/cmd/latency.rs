@@ -172,6 +172,13 @@ pub fn latency(
                     names.len(),
                     report.duration_s
                 ));
+                if report.rows.is_empty() {
+                    lines.push(format!(
+                        "  no events in truth, none detected: 0 false events in {:.0} s",
+                        report.duration_s
+                    ));
+                    continue;
+                }
                 lines.push(score_header("  "));
                 for r in &report.rows {
                     lines.push(score_row("  ", r));

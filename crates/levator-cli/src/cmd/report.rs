@@ -17,7 +17,7 @@ fn opt(v: Option<f64>, scale: f64, digits: usize) -> String {
 /// Header of the score table.
 pub fn score_header(indent: &str) -> String {
     format!(
-        "{indent}{:<20} {:>5} {:>5} {:>4} {:>4} {:>4} {:>6} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8}",
+        "{indent}{:<20} {:>5} {:>5} {:>4} {:>4} {:>4} {:>6} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8} {:>7}",
         "kind",
         "truth",
         "found",
@@ -30,14 +30,15 @@ pub fn score_header(indent: &str) -> String {
         "lat med",
         "lat p95",
         "err med",
-        "err p95"
+        "err p95",
+        "fp/10m"
     )
 }
 
 /// One score row; latencies and onset errors in ms.
 pub fn score_row(indent: &str, r: &Row) -> String {
     format!(
-        "{indent}{:<20} {:>5} {:>5} {:>4} {:>4} {:>4} {:>6} {:>6} {:>6} {:>6}ms {:>6}ms {:>6}ms {:>6}ms",
+        "{indent}{:<20} {:>5} {:>5} {:>4} {:>4} {:>4} {:>6} {:>6} {:>6} {:>6}ms {:>6}ms {:>6}ms {:>6}ms {:>7.1}",
         r.label,
         r.truth,
         r.detected,
@@ -51,6 +52,7 @@ pub fn score_row(indent: &str, r: &Row) -> String {
         opt(r.latency_p95_s, 1000.0, 0),
         opt(r.onset_error_median_s, 1000.0, 0),
         opt(r.onset_error_p95_s, 1000.0, 0),
+        r.false_per_10min,
     )
 }
 
