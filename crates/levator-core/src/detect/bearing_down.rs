@@ -38,11 +38,15 @@
 //! **Pelvic response** (mean pelvic level over the push against the pelvic
 //! rest level before it): `relaxed` when it fell by at least
 //! [`BearingDownConfig::relax_fraction`] (20%, the manometric criterion
-//! for adequate anal relaxation), `paradoxical` when it rose above the
-//! pelvic activity threshold (a contraction-sized rise), `unchanged`
+//! for adequate anal relaxation), `paradoxical` when it rose by at least
+//! as much (20% of rest, and at least out of the resting band: Rao's
+//! "paradoxical increase in anal sphincter pressure"), `unchanged`
 //! otherwise (less than 20% relaxation). The start event carries a
 //! provisional response judged over the confirmation window; the end event
-//! the final one.
+//! the final one. With a pelvic pressure balloon and only probe motion for
+//! the push (single-balloon trainers) the response is not judged
+//! (`None`): the balloon's rise during a push is transmitted abdominal
+//! pressure, which nothing on such a device measures separately.
 //!
 //! **Rao types** (manometry: `abdominal_pressure` = rectal, `pelvic_pressure`
 //! = anal canal). Rao's classification of dyssynergic defecation (Rao SSC,
@@ -106,6 +110,15 @@ pub struct BearingDownConfig {
     /// 1-3 cmH2O; bracing the abdominal wall adds about 40 cmH2O at full
     /// effort, so 8 cmH2O is a 20% effort.
     pub accessory_cmh2o: f64,
+    /// While a pressure or motion push signal has just left its resting
+    /// level (above rest + 1 SD) but is not yet above its activity
+    /// threshold, a pelvic contraction start is held for at most this long
+    /// (s). Default 0.4 s: abdominal pressure reaches a pelvic balloon
+    /// (transmission) as fast as the push signal rises, so without the
+    /// hold the start of every push on a pressure trainer would look like
+    /// a squeeze. Not used for abdominal EMG (ECG bleed makes it stir
+    /// every heartbeat).
+    pub stir_hold_s: f64,
 }
 
 impl Default for BearingDownConfig {
@@ -120,6 +133,7 @@ impl Default for BearingDownConfig {
             adequate_push_cmh2o: 40.0 * CMH2O_PER_MMHG,
             accessory_emg_rel: 3.0,
             accessory_cmh2o: 8.0,
+            stir_hold_s: 0.4,
         }
     }
 }
@@ -127,7 +141,8 @@ impl Default for BearingDownConfig {
 impl BearingDownConfig {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let nonneg = |v: f64| v.is_finite() && v >= 0.0;
-        let checks: [(bool, &'static str); 9] = [
+        let checks: [(bool, &'static str); 10] = [
+            (nonneg(self.stir_hold_s), "bearing_down.stir_hold_s"),
             (
                 self.accessory_emg_rel.is_finite() && self.accessory_emg_rel > 0.0,
                 "bearing_down.accessory_emg_rel",
@@ -226,10 +241,14 @@ pub struct BearingDownDetector {
     peak: f64,
     pelvic_rest: f64,
     pelvic_on: f64,
+    pelvic_half_band: f64,
     pelvic_peak: f64,
     pelvic_sum: f64,
     pelvic_n: u64,
     accessory_reported: bool,
+    stir: u64,
+    max_stir: u64,
+    last_mid_s: f64,
 }
 
 impl BearingDownDetector {
@@ -262,10 +281,14 @@ impl BearingDownDetector {
             peak: 0.0,
             pelvic_rest: 0.0,
             pelvic_on: 0.0,
+            pelvic_half_band: 0.0,
             pelvic_peak: 0.0,
             pelvic_sum: 0.0,
             pelvic_n: 0,
             accessory_reported: false,
+            stir: 0,
+            last_mid_s: 0.0,
+            max_stir: samples_for(config.stir_hold_s, rate_hz),
         })
     }
 
@@ -276,8 +299,23 @@ impl BearingDownDetector {
 
     /// True while the pelvic contraction detector must hold a start.
     pub fn defers(&self, pelvic_rise_onset_s: Option<f64>) -> bool {
-        self.state == State::Pending
-            && !matches!(pelvic_rise_onset_s, Some(p) if p + self.config.accessory_lead_s <= self.onset_s)
+        match self.state {
+            // pressure pairs are judged by the two-sensor ratio alone
+            State::Pending => {
+                self.pressure_pair
+                    || !matches!(
+                        pelvic_rise_onset_s,
+                        Some(p) if p + self.config.accessory_lead_s <= self.onset_s
+                    )
+            }
+            // a pressure or outward-motion push signal that starts to leave
+            // rest: hold a pelvic start briefly (transmitted abdominal
+            // pressure raises the pelvic balloon as fast as the push signal)
+            State::Idle => {
+                self.role != Role::AbdominalEmg && (1..=self.max_stir).contains(&self.stir)
+            }
+            State::Pushing | State::Accessory => false,
+        }
     }
 
     /// True while a push is confirmed.
@@ -326,12 +364,23 @@ impl BearingDownDetector {
         }
         match self.state {
             State::Idle => {
+                if level <= band.rest + 0.5 * (band.on - band.rest) {
+                    self.last_mid_s = t;
+                }
                 if level <= band.quiet {
                     self.last_quiet_s = t;
+                    self.stir = 0;
+                } else {
+                    self.stir = self.stir.saturating_add(1);
                 }
                 if level > band.on {
                     self.state = State::Pending;
-                    self.onset_s = self.last_quiet_s;
+                    // retro-date to the last quiet sample, but no earlier
+                    // than the rising edge extrapolated back to rest from
+                    // its mid-point and threshold crossings (a push signal
+                    // can hover just above quiet with breathing first)
+                    let edge = self.last_mid_s - (t - self.last_mid_s);
+                    self.onset_s = self.last_quiet_s.max(edge);
                     self.rest = band.rest;
                     self.on = band.on;
                     self.peak = level;
@@ -341,6 +390,7 @@ impl BearingDownDetector {
                     if let Some(p) = pelvic {
                         self.pelvic_rest = p.band.rest;
                         self.pelvic_on = p.band.on;
+                        self.pelvic_half_band = p.band.band_hi - p.band.rest;
                         self.pelvic_peak = p.level;
                     }
                     self.accumulate(level, pelvic);
@@ -456,19 +506,22 @@ impl BearingDownDetector {
             // outward motion is a strain whatever the pressure does
             return false;
         }
-        if let Some(onset) = p.rise_onset_s {
-            if onset + self.config.accessory_lead_s <= self.onset_s {
-                return true;
-            }
-        }
         let pelvic_rise = self.pelvic_peak - self.pelvic_rest;
         let abd_rise = self.peak - self.rest;
         if pelvic_rise <= 0.0 || abd_rise <= 0.0 {
             return false;
         }
         if self.pressure_pair {
-            pelvic_rise >= self.config.squeeze_ratio * abd_rise
-        } else {
+            // both in cmH2O: the two-sensor rule decides alone (a
+            // paradoxical anal rise may well lead a weak rectal push)
+            return pelvic_rise >= self.config.squeeze_ratio * abd_rise;
+        }
+        if let Some(onset) = p.rise_onset_s {
+            if onset + self.config.accessory_lead_s <= self.onset_s {
+                return true;
+            }
+        }
+        {
             let p_unit = (self.pelvic_on - self.pelvic_rest).max(f64::MIN_POSITIVE);
             let a_unit = (self.on - self.rest).max(f64::MIN_POSITIVE);
             pelvic_rise / p_unit >= self.config.squeeze_ratio * (abd_rise / a_unit)
@@ -484,9 +537,15 @@ impl BearingDownDetector {
         if self.pelvic_n == 0 {
             return None;
         }
+        if self.role == Role::ProbeMotion && self.pelvic_role == Some(Role::PelvicPressure) {
+            // the balloon sees the push itself (transmitted abdominal
+            // pressure) and nothing measures it separately: cannot judge
+            return None;
+        }
         let mean = self.pelvic_sum / self.pelvic_n as f64;
         let rest = self.pelvic_rest;
-        Some(if mean >= self.pelvic_on {
+        let rise = (self.config.relax_fraction * libm::fabs(rest)).max(self.pelvic_half_band);
+        Some(if mean >= rest + rise {
             PelvicResponse::Paradoxical
         } else if mean <= rest - self.config.relax_fraction * libm::fabs(rest) {
             PelvicResponse::Relaxed

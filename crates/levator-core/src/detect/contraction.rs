@@ -21,12 +21,13 @@
 //!   [`Band::quiet`] (rest + 1 SD by default) before the rise, minus the
 //!   front end's delay.
 //! * **End**: the level falls below `rest + end_fraction * (ref - rest)`
-//!   for [`ContractionConfig::min_off_s`], where `ref` is the peak, decaying
-//!   towards the level with [`ContractionConfig::reference_tau_s`] so that
-//!   fatigue during a 60 s endurance hold does not end the contraction.
-//!   `end_s` is retro-dated to the last sample at or above
-//!   `rest + hold_fraction * (ref - rest)`: the end of the hold, where the
-//!   fall starts.
+//!   for [`ContractionConfig::min_off_s`], where `ref` is the peak of the
+//!   smoothed level, decaying with [`ContractionConfig::reference_tau_s`] so
+//!   that fatigue during a 60 s endurance hold does not end the
+//!   contraction.
+//!   `end_s` is retro-dated to the start of the fall: the falling edge's
+//!   crossings of 75% and 50% of the hold level
+//!   ([`ContractionConfig::hold_tau_s`]) extrapolated back to 100%.
 
 use core::fmt;
 
@@ -35,6 +36,10 @@ use crate::features::baseline::{pct_mvc, smoothing_alpha, Band};
 use crate::stream::Role;
 
 use super::{samples_for, ConfigError, EventSink};
+
+/// Levels of the rise-time grid: `rest + (on - rest) * 1.15^k`.
+const GRID: usize = 48;
+const GRID_STEP: f64 = 1.15;
 
 /// Contraction detector parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -53,17 +58,23 @@ pub struct ContractionConfig {
     /// End when the level falls below this fraction of the excursion from
     /// rest to the (decaying) peak. Default 0.5 (half relaxation).
     pub end_fraction: f64,
-    /// The hold is taken to last while the smoothed level stays at or above
-    /// this fraction of the (decaying) peak excursion; `end_s` is the last
-    /// such sample. Default 0.9: the smoothed envelope of a steady hold
-    /// varies by about 5%, and a slow hypertonic release (time constant
-    /// ~1 s) leaves 90% within 0.2 s of its start.
+    /// Fraction of the hold level's excursion above rest at or above which
+    /// the smoothed level counts as still holding (reported through the
+    /// fall-start bound). Default 0.9: the smoothed envelope of a steady
+    /// hold varies by about 5%.
     pub hold_fraction: f64,
     /// Time constant with which the peak reference decays towards the
-    /// level (s). Default 4 s: a release (Glazer healthy recovery < 0.2 s,
-    /// slow hypertonic releases 1-3 s) falls faster than this; fatigue in
-    /// a 60 s endurance hold (amplitude halves over a minute) is slower.
+    /// smoothed level (s). Default 4 s: a release (Glazer healthy recovery
+    /// < 0.2 s, slow hypertonic releases 1-3 s, residual plateaus) falls
+    /// faster than this, so it falls below `end_fraction` of it; fatigue in
+    /// a 60 s endurance hold (amplitude halves over a minute) does not.
     pub reference_tau_s: f64,
+    /// Time constant with which the hold level (used to date `end_s`)
+    /// follows the smoothed level downwards (s; upwards it follows with
+    /// `smoothing_s`). Default 2.5 s: it sits at the mean hold level rather
+    /// than at the highest noise peak of the hold, and moves little during
+    /// the fall that `end_s` is extrapolated from.
+    pub hold_tau_s: f64,
     /// Before the level is back in the resting band after a contraction, a
     /// new start needs the smoothed level to rise above its valley by this
     /// fraction of the valley's excess over rest. Default 0.5: the same
@@ -76,6 +87,12 @@ pub struct ContractionConfig {
     /// fluctuates by about 15% (1/sqrt(2 x 430 Hz x 50 ms)) from window to
     /// window, which would otherwise set peaks and end times on noise.
     pub smoothing_s: f64,
+    /// For this long after the smoothed level re-entered the resting band
+    /// after a contraction, a new start is judged on the smoothed level
+    /// (s). Default 1.0 s: the tail of a slow release still lifts the
+    /// envelope by about one resting SD, enough for noise to cross the
+    /// activity threshold; protocols rest >= 5 s between squeezes.
+    pub rearm_settle_s: f64,
 }
 
 impl Default for ContractionConfig {
@@ -86,8 +103,10 @@ impl Default for ContractionConfig {
             end_fraction: 0.5,
             hold_fraction: 0.9,
             reference_tau_s: 4.0,
+            hold_tau_s: 2.5,
             restart_fraction: 0.5,
             smoothing_s: 0.1,
+            rearm_settle_s: 1.0,
         }
     }
 }
@@ -108,11 +127,17 @@ impl ContractionConfig {
         if !frac(self.hold_fraction) || self.hold_fraction < self.end_fraction {
             return Err(ConfigError::new("contraction.hold_fraction"));
         }
+        if !(self.hold_tau_s.is_finite() && self.hold_tau_s > 0.0) {
+            return Err(ConfigError::new("contraction.hold_tau_s"));
+        }
         if !(self.reference_tau_s.is_finite() && self.reference_tau_s > 0.0) {
             return Err(ConfigError::new("contraction.reference_tau_s"));
         }
         if !(self.restart_fraction.is_finite() && self.restart_fraction > 0.0) {
             return Err(ConfigError::new("contraction.restart_fraction"));
+        }
+        if !nonneg(self.rearm_settle_s) {
+            return Err(ConfigError::new("contraction.rearm_settle_s"));
         }
         if !nonneg(self.smoothing_s) {
             return Err(ConfigError::new("contraction.smoothing_s"));
@@ -181,6 +206,10 @@ pub struct ContractionDetector {
     hold_fraction: f64,
     restart_fraction: f64,
     ref_alpha: f64,
+    hold_alpha: f64,
+    hold_ref: f64,
+    last_75_s: f64,
+    last_50_s: f64,
     smooth_alpha: f64,
     smooth: f64,
     primed: bool,
@@ -192,11 +221,16 @@ pub struct ContractionDetector {
     valley_level: f64,
     prev_end_s: f64,
     armed: bool,
+    since_armed: u64,
+    settle: u64,
     onset_s: f64,
     rest: f64,
     peak: f64,
-    t90_s: f64,
-    t90_level: f64,
+    cross: [f64; GRID],
+    next_k: usize,
+    grid_unit: f64,
+    level_sum: f64,
+    level_n: u64,
     reference: f64,
     last_high_s: f64,
 }
@@ -221,6 +255,10 @@ impl ContractionDetector {
             restart_fraction: config.restart_fraction,
             ref_alpha: smoothing_alpha(config.reference_tau_s, rate_hz),
             smooth_alpha: smoothing_alpha(config.smoothing_s, rate_hz),
+            hold_alpha: smoothing_alpha(config.hold_tau_s, rate_hz),
+            hold_ref: 0.0,
+            last_75_s: 0.0,
+            last_50_s: 0.0,
             smooth: 0.0,
             primed: false,
             delay_s: delay_s.max(0.0),
@@ -231,11 +269,16 @@ impl ContractionDetector {
             valley_level: f64::INFINITY,
             prev_end_s: f64::NEG_INFINITY,
             armed: true,
+            since_armed: u64::MAX / 2,
+            settle: samples_for(config.rearm_settle_s, rate_hz),
             onset_s: 0.0,
             rest: 0.0,
             peak: 0.0,
-            t90_s: 0.0,
-            t90_level: 0.0,
+            cross: [0.0; GRID],
+            next_k: 0,
+            grid_unit: 1.0,
+            level_sum: 0.0,
+            level_n: 0,
             reference: 0.0,
             last_high_s: 0.0,
         })
@@ -302,8 +345,11 @@ impl ContractionDetector {
         let smooth = self.smooth;
         match self.state {
             State::Idle => {
-                if level <= band.band_hi {
+                if self.armed {
+                    self.since_armed = self.since_armed.saturating_add(1);
+                } else if smooth <= band.band_hi {
                     self.armed = true;
+                    self.since_armed = 0;
                 }
                 if level <= band.quiet {
                     self.last_quiet_s = t;
@@ -333,7 +379,7 @@ impl ContractionDetector {
                         State::Rising
                     };
                     if self.state == State::Rising {
-                        self.begin_peak(t, smooth);
+                        self.begin_peak(t, smooth, band.on - band.rest);
                         return self.try_start(t, level, gate, sink);
                     }
                 }
@@ -404,11 +450,27 @@ impl ContractionDetector {
         None
     }
 
+    /// Start of the fall: the falling edge's 75% and 50% crossings of the
+    /// hold level, extrapolated linearly back to 100% (the tangent method;
+    /// exact for a linear fall, 0.1 time constants early for an
+    /// exponential one), within the contraction and not after the 75%
+    /// crossing.
+    fn fall_start(&self) -> f64 {
+        let t = self.last_75_s - (self.last_50_s - self.last_75_s).max(0.0);
+        t.clamp(self.onset_s.min(self.last_75_s), self.last_75_s)
+    }
+
     /// Start condition: the level above the activity threshold when
     /// armed; otherwise the smoothed level clearly above its valley.
     fn starts(&self, level: f64, smooth: f64, band: &Band) -> bool {
         if self.armed {
-            return level > band.on;
+            // just back in the band, the tail of the release is still
+            // there: judge on the smoothed level for a while
+            return if self.since_armed >= self.settle {
+                level > band.on
+            } else {
+                smooth > band.on
+            };
         }
         let excess = (self.valley_level - band.rest).max(0.0);
         let threshold = (self.valley_level
@@ -421,12 +483,47 @@ impl ContractionDetector {
         (self.rest + self.end_fraction * (self.reference - self.rest)).max(band.band_hi)
     }
 
-    fn begin_peak(&mut self, t: f64, level: f64) {
+    fn begin_peak(&mut self, t: f64, level: f64, unit: f64) {
+        self.grid_unit = unit.max(f64::MIN_POSITIVE);
         self.peak = level;
-        self.t90_s = t;
-        self.t90_level = level;
+        self.next_k = 0;
+        self.level_sum = 0.0;
+        self.level_n = 0;
+        self.record_crossings(t, level);
         self.reference = level;
+        self.hold_ref = level;
         self.last_high_s = t;
+        self.last_75_s = t;
+        self.last_50_s = t;
+    }
+
+    /// First-crossing times of a geometric grid of levels above rest, so the
+    /// time the level first reached 90% of the contraction's mean level can
+    /// be read at the end without keeping the history.
+    fn record_crossings(&mut self, t: f64, level: f64) {
+        while self.next_k < GRID && level >= self.grid_level(self.next_k) {
+            self.cross[self.next_k] = t;
+            self.next_k += 1;
+        }
+    }
+
+    fn grid_level(&self, k: usize) -> f64 {
+        self.rest + self.grid_unit * libm::pow(GRID_STEP, k as f64)
+    }
+
+    /// Time the smoothed level first reached 90% of the contraction's mean
+    /// level (above rest), to the grid's 15% resolution.
+    fn rise_time(&self) -> Option<f64> {
+        if self.level_n == 0 || self.next_k == 0 {
+            return None;
+        }
+        let mean = self.level_sum / self.level_n as f64;
+        let target = self.rest + 0.9 * (mean - self.rest);
+        let k = (0..self.next_k)
+            .rev()
+            .find(|&k| self.grid_level(k) <= target)
+            .unwrap_or(0);
+        Some(self.cross[k])
     }
 
     /// Peak, 90% time, reference and end of the hold on the smoothed level.
@@ -434,18 +531,30 @@ impl ContractionDetector {
         if level > self.peak {
             self.peak = level;
         }
-        let p90 = self.rest + 0.9 * (self.peak - self.rest);
-        if self.t90_level < p90 && level >= p90 {
-            self.t90_s = t;
-            self.t90_level = level;
-        }
+        self.record_crossings(t, level);
+        self.level_sum += level;
+        self.level_n += 1;
         if level > self.reference {
             self.reference = level;
         } else {
             self.reference += self.ref_alpha * (level - self.reference);
         }
-        if level >= self.rest + self.hold_fraction * (self.reference - self.rest) {
+        // the hold level: fast attack, slower decay, so that it sits at the
+        // hold and not at its highest noise peak
+        if level > self.hold_ref {
+            self.hold_ref += self.smooth_alpha * (level - self.hold_ref);
+        } else {
+            self.hold_ref += self.hold_alpha * (level - self.hold_ref);
+        }
+        let span = self.hold_ref - self.rest;
+        if level >= self.rest + self.hold_fraction * span {
             self.last_high_s = t;
+        }
+        if level >= self.rest + 0.75 * span {
+            self.last_75_s = t;
+        }
+        if level >= self.rest + 0.5 * span {
+            self.last_50_s = t;
         }
     }
 
@@ -470,7 +579,7 @@ impl ContractionDetector {
         if self.count < self.min_off {
             return None;
         }
-        let end_s = self.last_high_s;
+        let end_s = self.fall_start();
         sink.emit(self.end_event(t, end_s));
         self.state = State::Idle;
         self.prev_end_s = t;
@@ -490,7 +599,7 @@ impl ContractionDetector {
         e.end_s = Some(end_s);
         e.peak = Some(self.peak);
         e.peak_pct_mvc = self.mvc.and_then(|m| pct_mvc(self.peak, self.rest, m));
-        e.rise_s = Some((self.t90_s - self.onset_s).max(0.0));
+        e.rise_s = self.rise_time().map(|t90| (t90 - self.onset_s).max(0.0));
         e.duration_s = Some((end_s - self.onset_s).max(0.0));
         e
     }

@@ -22,8 +22,10 @@
 //!   no bearing-down is pending or active (a push also lowers pelvic
 //!   activity in a coordinated defecation: that is a `bearing_down` with
 //!   `pelvic_response: relaxed`, not a reverse Kegel).
-//! * **End**: back above `rest - recover_fraction * (rest - drop level)`
-//!   for [`DropConfig::min_off_s`]; `end_s` = first sample back above.
+//! * **End**: the smoothed level back above
+//!   `rest - recover_fraction * (rest - drop level)` for
+//!   [`DropConfig::min_off_s`]; `end_s` = the last unsmoothed sample still
+//!   below that level.
 
 use core::fmt;
 
@@ -250,14 +252,19 @@ impl DropDetector {
                 }
             }
             State::Dropped => {
+                if raw < self.recover_level() {
+                    self.back_s = t;
+                }
                 if level >= self.recover_level() {
                     self.state = State::Recovering;
-                    self.back_s = t;
                     self.count = 1;
                     self.try_end(t, sink);
                 }
             }
             State::Recovering => {
+                if raw < self.recover_level() {
+                    self.back_s = t;
+                }
                 if level < self.recover_level() {
                     self.state = State::Dropped;
                 } else {

@@ -10,7 +10,11 @@
 //!    ([`PipelineStats::rejected_frames`]);
 //! 2. per channel: unit conversion to canonical (mmHg → cmH2O), the
 //!    [`QualityMonitor`], the conditioning [`Chain`] (EMG: high-pass,
-//!    band-pass, mains notches, moving RMS; pressure/motion: low-pass);
+//!    band-pass, mains notches, moving RMS; pressure/motion: low-pass); a
+//!    channel whose quality is bad stays *blocked* for detectors and its
+//!    baseline until the issue cleared and its feature is back inside the
+//!    resting band (the envelope can still carry the artefact: mains
+//!    notches ring for ~0.2 s after a large transient);
 //! 3. the first [`PipelineConfig::warmup_s`] are skipped (filters settle),
 //!    then each channel's [`Baseline`] calibrates for
 //!    `baseline.calibration_s` (detectors wait for it);
@@ -169,6 +173,7 @@ struct Channel {
     band_config: BandConfig,
     level: f64,
     blocked: bool,
+    settling: bool,
 }
 
 /// The real-time detection pipeline of one stream (see the module docs).
@@ -261,6 +266,7 @@ impl Pipeline {
                 band_config,
                 level: 0.0,
                 blocked: false,
+                settling: false,
             });
         }
         let pelvic = spec
@@ -526,7 +532,21 @@ impl Pipeline {
                 raw
             };
             c.level = c.chain.tick(x);
-            c.blocked = !ok;
+            // after an artefact the envelope may still carry it (filter
+            // ringing, the RMS window): stay blocked until the feature is
+            // back inside the resting band
+            if !ok {
+                c.settling = true;
+            } else if c.settling {
+                let hi = c
+                    .baseline
+                    .is_calibrated()
+                    .then(|| c.baseline.band(&c.band_config).band_hi);
+                if hi.map_or(true, |hi| c.level <= hi) {
+                    c.settling = false;
+                }
+            }
+            c.blocked = !ok || c.settling;
         }
         if let Some(m) = self.mvc.as_mut() {
             if let Some(c) = self.pelvic.and_then(|i| self.channels[i].as_ref()) {

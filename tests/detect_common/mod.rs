@@ -1,0 +1,166 @@
+//! Shared helpers of the detection tests: run the pipeline over a
+//! simulated recording and score it against the simulator's truth.
+#![allow(dead_code)]
+
+use levator::core::detect::{Pipeline, PipelineConfig};
+use levator::core::event::Event;
+use levator::core::score::{score, Report, ScoreConfig};
+use levator_sim::{SimConfig, Simulator};
+
+/// One simulated recording run through a default pipeline.
+pub struct Run {
+    pub detected: Vec<Event>,
+    pub truth: Vec<Event>,
+    pub duration_s: f64,
+}
+
+impl Run {
+    pub fn report(&self) -> Report {
+        score(
+            &self.detected,
+            &self.truth,
+            &ScoreConfig::new(self.duration_s),
+        )
+    }
+}
+
+pub fn simulate(scenario: &str, subject: &str, device: &str, seed: u64) -> Run {
+    let config = SimConfig::from_names(scenario, subject, device, seed).expect("sim config");
+    simulate_config(&config, PipelineConfig::default())
+}
+
+pub fn simulate_config(config: &SimConfig, pipeline: PipelineConfig) -> Run {
+    let mut sim = Simulator::new(config).expect("simulator");
+    let truth = sim.truth().to_vec();
+    let duration_s = sim.duration_s();
+    let mut p = Pipeline::new(sim.spec(), pipeline).expect("pipeline");
+    let mut detected = Vec::new();
+    let probe: Option<u64> = std::env::var("DET_PROBE")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .map(|t| (t * sim.spec().rate_hz()) as u64);
+    for frame in sim.by_ref() {
+        p.tick(&frame, &mut |e: Event| detected.push(e));
+        if let Ok(tr) = std::env::var("DET_TRACE") {
+            let (a, b) = tr.split_once('-').unwrap();
+            let t = p.spec().time_s(frame.index);
+            if t >= a.parse::<f64>().unwrap()
+                && t <= b.parse::<f64>().unwrap()
+                && frame.index % 10 == 0
+            {
+                let s = p.snapshot();
+                if let Some((l, b)) = s.pelvic {
+                    eprintln!(
+                        "{:.3} lvl {:.2} rest {:.2} on {:.2} hi {:.2}",
+                        t, l, b.rest, b.on, b.band_hi
+                    );
+                }
+            }
+        }
+        if Some(frame.index) == probe {
+            eprintln!("PROBE {:?}", p.snapshot());
+        }
+    }
+    p.finish(&mut |e: Event| detected.push(e));
+    Run {
+        detected,
+        truth,
+        duration_s,
+    }
+}
+
+/// Prints events compactly (for failing tests).
+pub fn dump(events: &[Event]) -> String {
+    let mut s = String::new();
+    for e in events {
+        s.push_str(&format!(
+            "{:>9.3} {:?} {:?} {:?} det={:?} end={:?} resp={:?} rao={:?} issue={:?} ch={:?}\n",
+            e.onset_s,
+            e.kind,
+            e.phase,
+            e.subtype,
+            e.detected_s.map(|d| (d * 1000.0).round() / 1000.0),
+            e.end_s.map(|d| (d * 1000.0).round() / 1000.0),
+            e.pelvic_response,
+            e.rao_type,
+            e.issue,
+            e.channel
+        ));
+    }
+    s
+}
+
+/// Deterministic Gaussian noise (splitmix64 + Box-Muller).
+pub struct Noise {
+    state: u64,
+    spare: Option<f64>,
+}
+
+impl Noise {
+    pub fn new(seed: u64) -> Noise {
+        Noise {
+            state: seed ^ 0x9E37_79B9_7F4A_7C15,
+            spare: None,
+        }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn gaussian(&mut self) -> f64 {
+        if let Some(s) = self.spare.take() {
+            return s;
+        }
+        let u1 = self.uniform().max(1e-300);
+        let u2 = self.uniform();
+        let r = (-2.0 * u1.ln()).sqrt();
+        let th = 2.0 * std::f64::consts::PI * u2;
+        self.spare = Some(r * th.sin());
+        r * th.cos()
+    }
+}
+
+/// A trapezoid activation: 0 before `t0`, linear rise over `rise`, hold,
+/// then the release shape `release(dt_after_hold) -> fraction`.
+pub fn trapezoid(t: f64, t0: f64, rise: f64, hold: f64, release: &dyn Fn(f64) -> f64) -> f64 {
+    if t < t0 {
+        0.0
+    } else if t < t0 + rise {
+        (t - t0) / rise
+    } else if t < t0 + rise + hold {
+        1.0
+    } else {
+        release(t - t0 - rise - hold)
+    }
+}
+
+/// Runs frames through a default-config pipeline built for `spec`.
+pub fn run_frames(
+    spec: levator::core::stream::StreamSpec,
+    config: PipelineConfig,
+    frames: &[levator::core::stream::Frame],
+) -> Vec<Event> {
+    let mut p = Pipeline::new(spec, config).expect("pipeline");
+    let mut out = Vec::new();
+    p.process(frames, &mut |e: Event| out.push(e));
+    p.finish(&mut |e: Event| out.push(e));
+    out
+}
+
+/// Starts (and instants) of `kind`.
+pub fn starts(events: &[Event], kind: levator::core::event::EventKind) -> Vec<Event> {
+    events
+        .iter()
+        .filter(|e| e.kind == kind && e.is_onset())
+        .copied()
+        .collect()
+}
