@@ -10,6 +10,7 @@ pub struct Progress {
     label: String,
     total: u64,
     enabled: bool,
+    show_after: Duration,
     start: Instant,
     last_draw: Option<Instant>,
     drawn: bool,
@@ -17,6 +18,18 @@ pub struct Progress {
 
 /// Runs shorter than this never show a bar.
 const SHOW_AFTER: Duration = Duration::from_secs(1);
+
+/// Environment variable overriding [`SHOW_AFTER`] in milliseconds (tests
+/// use 0 to see the bar on a short run).
+pub const SHOW_AFTER_ENV: &str = "LEVATOR_PROGRESS_AFTER_MS";
+
+fn show_after() -> Duration {
+    std::env::var(SHOW_AFTER_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(SHOW_AFTER)
+}
 /// Redraw at most this often.
 const REDRAW: Duration = Duration::from_millis(100);
 
@@ -32,6 +45,7 @@ impl Progress {
             label: label.into(),
             total: total.max(1),
             enabled: terminal,
+            show_after: show_after(),
             start: Instant::now(),
             last_draw: None,
             drawn: false,
@@ -50,7 +64,7 @@ impl Progress {
             return;
         }
         let now = Instant::now();
-        if now.duration_since(self.start) < SHOW_AFTER {
+        if now.duration_since(self.start) < self.show_after {
             return;
         }
         if self
@@ -109,6 +123,7 @@ mod tests {
     #[test]
     fn draws_only_after_a_second() {
         let mut p = Progress::with_terminal("x", 10, true);
+        p.show_after = SHOW_AFTER;
         p.update(5);
         assert!(!p.was_drawn(), "drawn before one second");
         p.start -= Duration::from_secs(2);
