@@ -80,6 +80,20 @@ fn median(v: &[f64]) -> Option<f64> {
     Some(v[v.len() / 2])
 }
 
+/// The event holding the final judgement of a push: its `end` event when
+/// that has a pelvic response, else the `start`.
+pub fn final_judgement<'a>(events: &'a [Event], start: &'a Event) -> &'a Event {
+    events
+        .iter()
+        .find(|x| {
+            x.kind == EventKind::BearingDown
+                && x.phase == Some(Phase::End)
+                && x.pelvic_response.is_some()
+                && (x.onset_s - start.onset_s).abs() < 1e-9
+        })
+        .unwrap_or(start)
+}
+
 /// Accumulates a session's events and rest levels.
 #[derive(Debug)]
 pub struct Summary {
@@ -302,12 +316,14 @@ impl Summary {
         if drops > 0 {
             push("reverse Kegel drops", format!("{drops}"), None);
         }
-        for (i, e) in self
+        for (i, start) in self
             .events
             .iter()
             .filter(|e| e.kind == EventKind::BearingDown && e.phase == Some(Phase::Start))
             .enumerate()
         {
+            // The push's end event carries the final judgement (the whole push seen).
+            let e = final_judgement(&self.events, start);
             let resp = e.pelvic_response.map(|r| match r {
                 PelvicResponse::Relaxed => "relaxed",
                 PelvicResponse::Paradoxical => "paradoxical",
@@ -355,5 +371,112 @@ impl Summary {
             lines.push(format!("  {:<22} {}{flag}", m.label, m.value));
         }
         lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use levator_core::features::baseline::{Band, BandConfig};
+
+    fn snap(t_s: f64, level: f64) -> Snapshot {
+        Snapshot {
+            t_s,
+            pelvic: Some((level, Band::new(level, 0.1, &BandConfig::emg()))),
+            push: None,
+        }
+    }
+
+    fn contraction(onset: f64, dur: f64, peak: f64) -> [Event; 2] {
+        let s = Event::new(EventKind::Contraction, Some(Phase::Start), onset).detected_at(onset);
+        let mut e = s;
+        e.phase = Some(Phase::End);
+        e.end_s = Some(onset + dur);
+        e.duration_s = Some(dur);
+        e.peak = Some(peak);
+        e.rise_s = Some(0.3);
+        [s, e]
+    }
+
+    #[test]
+    fn hypertonic_weak_session_raises_the_glazer_flags() {
+        let mut s = Summary::new(Some(Role::PelvicEmg), 10.0);
+        for i in 0..100 {
+            // rest alternating 3.0 / 3.6 µV: mean 3.3, SD ~0.3
+            s.step(
+                &[],
+                &snap(i as f64 * 0.1, if i % 2 == 0 { 3.0 } else { 3.6 }),
+            );
+        }
+        let [a, b] = contraction(10.0, 2.0, 12.0);
+        s.step(&[a], &snap(10.0, 12.0));
+        // inside the contraction: not rest
+        s.step(&[], &snap(11.0, 50.0));
+        s.step(&[b], &snap(12.0, 12.0));
+        // recovery window: still not rest
+        s.step(&[], &snap(13.0, 40.0));
+        let mut rel = Event::new(EventKind::Relaxation, Some(Phase::Start), 12.0).detected_at(12.9);
+        rel.subtype = Some(RelaxationSubtype::Release);
+        rel.latency_s = Some(0.9);
+        s.step(&[rel], &snap(14.5, 3.3));
+        let m = s.metrics();
+        let get = |l: &str| m.iter().find(|x| x.label == l).cloned();
+        let rest = get("resting tone").unwrap();
+        assert!(rest.value.starts_with("3.30 µV"), "{rest:?}");
+        assert!(rest.flag.is_some());
+        assert!(get("rest variability").unwrap().flag.is_some());
+        let flicks = get("quick flicks").unwrap();
+        assert!(
+            flicks.value.starts_with("1 x, mean peak 12.0 µV"),
+            "{flicks:?}"
+        );
+        assert!(
+            get("contraction amplitude").unwrap().flag.is_some(),
+            "12 µV < 17 µV"
+        );
+        assert!(
+            get("recovery (release)").unwrap().flag.is_some(),
+            "0.9 s > 0.2 s"
+        );
+        assert_eq!(s.counts()["contraction"], (1, 1, 0));
+    }
+
+    #[test]
+    fn pressure_sessions_get_numbers_without_uv_flags() {
+        let mut s = Summary::new(Some(Role::PelvicPressure), 10.0);
+        for i in 0..50 {
+            s.step(&[], &snap(i as f64 * 0.1, 30.0 + (i % 2) as f64));
+        }
+        let [a, b] = contraction(6.0, 8.0, 12.0);
+        s.step(&[a, b], &snap(6.0, 30.0));
+        let m = s.metrics();
+        assert!(m.iter().all(|x| x.flag.is_none()), "{m:?}");
+        assert!(m
+            .iter()
+            .any(|x| x.label == "tonic holds" && x.value.contains("cmH2O")));
+    }
+
+    #[test]
+    fn push_uses_the_end_events_judgement() {
+        let mut s = Summary::new(Some(Role::PelvicPressure), 10.0);
+        let mut start =
+            Event::new(EventKind::BearingDown, Some(Phase::Start), 5.0).detected_at(5.5);
+        start.pelvic_response = Some(PelvicResponse::Unchanged);
+        start.rao_type = Some(4);
+        let mut end = start;
+        end.phase = Some(Phase::End);
+        end.pelvic_response = Some(PelvicResponse::Paradoxical);
+        end.rao_type = Some(1);
+        s.step(&[start, end], &snap(6.0, 30.0));
+        let push = s
+            .metrics()
+            .into_iter()
+            .find(|x| x.label == "push 1")
+            .unwrap();
+        assert!(
+            push.value.contains("paradoxical") && push.value.ends_with("Rao type I"),
+            "{push:?}"
+        );
+        assert!(push.flag.is_some());
     }
 }

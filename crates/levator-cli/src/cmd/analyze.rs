@@ -157,8 +157,9 @@ fn marker_lines(markers: &[Marker], events: &[Event], style: &Style) -> Vec<Stri
                 && e.onset_s <= m.stream_s + after
         });
         let text = match found {
-            Some((i, e)) => {
+            Some((i, start)) => {
                 used[i] = true;
+                let e = crate::summary::final_judgement(events, start);
                 let mut t = format!(
                     "{} start at {:.2} s ({:+.2} s)",
                     kind.name(),
