@@ -159,11 +159,28 @@ pub fn latency(
             write_ok(writeln!(out, "{}", serde_json::Value::Array(doc)))?;
         }
         ReportFormat::Table => {
-            let mut lines = vec![format!(
-                "detection latency = detected_s - true onset; onset error = |detected onset - true onset|; \
-                 match tolerance ±{} s",
-                ScoreConfig::new(1.0).tolerance_s
-            )];
+            let source = match dir {
+                Some(d) => format!("{} labelled recording(s) in {}", files.len(), d.display()),
+                None if files.is_empty() => format!(
+                    "no fixtures folder at {} (not a source checkout); {} simulated session(s)",
+                    fixtures_dir().display(),
+                    sims.len()
+                ),
+                None => format!(
+                    "{} committed fixture(s) + {} simulated `demo` session(s) ({})",
+                    files.len(),
+                    sims.len(),
+                    SIMULATED_SUBJECTS.join(", ")
+                ),
+            };
+            let mut lines = vec![
+                source,
+                format!(
+                    "detection latency = detected_s - true onset; onset error = |detected onset - true onset|; \
+                     match tolerance ±{} s",
+                    ScoreConfig::new(1.0).tolerance_s
+                ),
+            ];
             for (label, report, names) in by_rate.values() {
                 let Some(report) = report else { continue };
                 lines.push(String::new());
