@@ -593,3 +593,13 @@ fn source_and_error_cross_threads() {
     send::<SerialSource>();
     send_sync_error::<Error>();
 }
+
+#[test]
+fn port_listing_works_without_libudev() {
+    // Whatever the machine has (often nothing in a container), listing must
+    // succeed and name every port with a path.
+    let ports = levator_serial::port::list_ports().unwrap();
+    for p in &ports {
+        assert!(!p.name.is_empty(), "{p:?}");
+    }
+}
