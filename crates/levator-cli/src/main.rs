@@ -109,7 +109,7 @@ enum Command {
 
     /// Live detection from a serial device: bar view, events, summary on Ctrl-C.
     #[command(
-        after_help = "Examples:\n  levator monitor --port /dev/ttyUSB0 --protocol levator\n  \
+        after_help = "Examples:\n  levator monitor --list-ports\n  levator monitor --port /dev/ttyUSB0 --protocol levator\n  \
                             levator monitor --port /dev/ttyACM0 --protocol ascii --rate 50 --columns pelvic_pressure_cmh2o\n  \
                             levator monitor --port /dev/ttyUSB0 --protocol cyton --format jsonl > events.jsonl"
     )]

@@ -114,3 +114,19 @@ fn latency_over_a_directory() {
     let _ = std::fs::remove_dir_all(dir);
     let _ = std::fs::remove_dir_all(empty);
 }
+
+#[test]
+fn monitor_lists_ports() {
+    let o = levator(&["monitor", "--list-ports"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !stdout(&o).trim().is_empty(),
+        "prints the ports or says there are none"
+    );
+    let o = levator(&["monitor"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "--port is required without --list-ports"
+    );
+}

@@ -10,7 +10,7 @@ use levator_core::detect::Pipeline;
 use levator_core::event::Event;
 use levator_core::features::baseline::Band;
 use levator_core::stream::{Role, SampleSource, SourceItem};
-use levator_serial::port::{Notice, Protocol, SerialConfig, SerialSource};
+use levator_serial::port::{Notice, PortKind, Protocol, SerialConfig, SerialSource};
 use levator_serial::protocol::ascii::{AsciiColumn, AsciiConfig, TimestampUnit};
 use levator_serial::protocol::cyton::CytonConfig;
 
@@ -38,8 +38,11 @@ pub enum TimestampArg {
 #[derive(Debug, Clone, clap::Args)]
 pub struct MonitorArgs {
     /// Serial port path (e.g. /dev/ttyUSB0, or the path `levator serve` prints).
+    #[arg(long, required_unless_present = "list_ports")]
+    pub port: Option<String>,
+    /// List the serial ports found on this machine and exit.
     #[arg(long)]
-    pub port: String,
+    pub list_ports: bool,
     /// Wire protocol.
     #[arg(long, value_enum, default_value_t = ProtocolArg::Levator)]
     pub protocol: ProtocolArg,
@@ -174,17 +177,55 @@ fn notice_text(n: &Notice) -> String {
     }
 }
 
+/// Prints the serial ports found on this machine.
+fn list_ports() -> CliResult<()> {
+    let ports = levator_serial::port::list_ports().map_err(|e| CliError::new(e.to_string()))?;
+    let mut out = io::stdout().lock();
+    if ports.is_empty() {
+        write_ok(writeln!(out, "no serial ports found"))?;
+    }
+    for p in ports {
+        let kind = match p.kind {
+            PortKind::Usb {
+                vid,
+                pid,
+                manufacturer,
+                product,
+                ..
+            } => format!(
+                "USB {vid:04x}:{pid:04x} {} {}",
+                manufacturer.unwrap_or_default(),
+                product.unwrap_or_default()
+            ),
+            PortKind::Bluetooth => "Bluetooth".into(),
+            PortKind::Pci => "built-in UART".into(),
+            _ => "unknown kind".into(),
+        };
+        if !write_ok(writeln!(out, "{:<24} {}", p.name, kind.trim()))? {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// Runs `monitor`.
 pub fn monitor(args: &MonitorArgs) -> CliResult<()> {
+    if args.list_ports {
+        return list_ports();
+    }
+    let port = args
+        .port
+        .clone()
+        .ok_or_else(|| CliError::new("--port PATH is required"))?;
     let config = load_config(args.config.as_deref())?;
     let stop = stop_flag()?;
     stop_after(&stop, args.duration)?;
     let proto = protocol(args)?;
-    let mut src = SerialSource::open(&args.port, proto, SerialConfig::default().baud(args.baud))
+    let mut src = SerialSource::open(&port, proto, SerialConfig::default().baud(args.baud))
         .map_err(|e| CliError::new(e.to_string()))?;
     let spec = src.spec();
     let mut pipeline =
-        Pipeline::new(spec, config).map_err(|e| CliError::new(format!("{}: {e}", args.port)))?;
+        Pipeline::new(spec, config).map_err(|e| CliError::new(format!("{}: {e}", port)))?;
     let table = args.format == EventFormat::Table;
     let bars = table && (args.bars || io::stdout().is_terminal());
     let stdout = io::stdout();
@@ -197,7 +238,7 @@ pub fn monitor(args: &MonitorArgs) -> CliResult<()> {
         let chans: Vec<String> = spec.channels().iter().map(|c| c.role.to_string()).collect();
         let head = format!(
             "monitoring {} ({}, {} Hz: {}); Ctrl-C for the summary",
-            args.port,
+            port,
             args.protocol.name(),
             spec.rate_hz(),
             chans.join(", ")
@@ -231,7 +272,7 @@ pub fn monitor(args: &MonitorArgs) -> CliResult<()> {
         for n in src.take_notices() {
             warnings += 1;
             if warnings <= 20 {
-                eprintln!("levator: warning: {}: {}", args.port, notice_text(&n));
+                eprintln!("levator: warning: {}: {}", port, notice_text(&n));
             }
         }
         events.clear();
@@ -303,9 +344,7 @@ pub fn monitor(args: &MonitorArgs) -> CliResult<()> {
     let _ = src.close();
     match failure {
         // A device that goes away after Ctrl-C is not a failure.
-        Some(e) if !stop.load(Ordering::SeqCst) => {
-            Err(CliError::new(format!("{}: {e}", args.port)))
-        }
+        Some(e) if !stop.load(Ordering::SeqCst) => Err(CliError::new(format!("{}: {e}", port))),
         _ => Ok(()),
     }
 }
