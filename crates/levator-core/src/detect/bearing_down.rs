@@ -100,10 +100,11 @@ pub struct BearingDownConfig {
     pub adequate_push_cmh2o: f64,
     /// Abdominal EMG co-contraction during a Kegel is reported as
     /// `accessory` once the abdominal envelope rose by this multiple of its
-    /// resting level. Default 3 (a 4-fold envelope): some transversus
-    /// abdominis co-activation is normal physiology and doubles a quiet
-    /// abdominal envelope; recruiting the abdominal wall to squeeze
-    /// (20% or more of its maximum) raises it far more.
+    /// resting level. Default 6 (a 7-fold envelope): some transversus
+    /// abdominis co-activation is normal physiology and raises a quiet
+    /// abdominal envelope a few-fold; recruiting the abdominal wall to
+    /// squeeze (20% or more of its maximum, i.e. 12-25 µV on a 60-120 µV
+    /// maximum over a 2-3 µV rest) raises it about ten-fold.
     pub accessory_emg_rel: f64,
     /// Abdominal pressure rise during a Kegel reported as `accessory`
     /// (cmH2O). Default 8 cmH2O: breathing swings abdominal pressure by
@@ -131,7 +132,7 @@ impl Default for BearingDownConfig {
             squeeze_ratio: 2.0,
             relax_fraction: 0.2,
             adequate_push_cmh2o: 40.0 * CMH2O_PER_MMHG,
-            accessory_emg_rel: 3.0,
+            accessory_emg_rel: 6.0,
             accessory_cmh2o: 8.0,
             stir_hold_s: 0.4,
         }

@@ -14,12 +14,14 @@
 //!   resting band since the last contraction. Until then (incomplete
 //!   release, hypertonic residual tone) a new start needs a rise above the
 //!   lowest level since the end (the valley) by
-//!   `max(on - rest, restart_fraction * (valley - rest))`, so neither a
-//!   slow, bumpy release is split into two contractions nor a squeeze that
-//!   starts from a residual plateau is missed.
+//!   `max(2 (on - rest), restart_fraction * (valley - rest))`, held for at
+//!   least 0.1 s (the valley is a minimum of a noisy level, biased low), so
+//!   neither a slow, bumpy release is split into two contractions nor a
+//!   squeeze that starts from a residual plateau is missed.
 //! * **Onset** (`onset_s`): retro-dated to the last sample at or below
-//!   [`Band::quiet`] (rest + 1 SD by default) before the rise, minus the
-//!   front end's delay.
+//!   [`Band::quiet`] (rest + 1 SD by default) before the rise, but not
+//!   further back than three times the rise's mid-to-threshold time before
+//!   its mid-point, minus the front end's delay.
 //! * **End**: the level falls below `rest + end_fraction * (ref - rest)`
 //!   for [`ContractionConfig::min_off_s`], where `ref` is the peak of the
 //!   smoothed level, decaying with [`ContractionConfig::reference_tau_s`] so
@@ -201,6 +203,7 @@ pub struct ContractionDetector {
     role: Role,
     state: State,
     min_on: u64,
+    min_restart: u64,
     min_off: u64,
     end_fraction: f64,
     hold_fraction: f64,
@@ -218,6 +221,7 @@ pub struct ContractionDetector {
     count: u64,
     last_quiet_s: f64,
     last_low_s: f64,
+    last_mid_s: f64,
     valley_level: f64,
     prev_end_s: f64,
     armed: bool,
@@ -249,6 +253,7 @@ impl ContractionDetector {
             role,
             state: State::Idle,
             min_on: samples_for(config.min_on_s, rate_hz),
+            min_restart: samples_for(config.min_on_s.max(0.1), rate_hz),
             min_off: samples_for(config.min_off_s, rate_hz),
             end_fraction: config.end_fraction,
             hold_fraction: config.hold_fraction,
@@ -266,6 +271,7 @@ impl ContractionDetector {
             count: 0,
             last_quiet_s: 0.0,
             last_low_s: 0.0,
+            last_mid_s: 0.0,
             valley_level: f64::INFINITY,
             prev_end_s: f64::NEG_INFINITY,
             armed: true,
@@ -354,6 +360,9 @@ impl ContractionDetector {
                 if level <= band.quiet {
                     self.last_quiet_s = t;
                 }
+                if level <= band.rest + 0.5 * (band.on - band.rest) {
+                    self.last_mid_s = t;
+                }
                 if smooth < self.valley_level {
                     self.valley_level = smooth;
                 }
@@ -366,7 +375,11 @@ impl ContractionDetector {
                     // contraction (incomplete release): date the onset to
                     // the foot of the rise from the valley instead
                     let from = if self.armed && self.last_quiet_s >= self.prev_end_s {
+                        // but not further back than three times the rising
+                        // edge's mid-to-threshold time (a pressure can
+                        // hover just above quiet with breathing first)
                         self.last_quiet_s
+                            .max(self.last_mid_s - 3.0 * (t - self.last_mid_s))
                     } else {
                         self.last_low_s
                     };
@@ -474,7 +487,7 @@ impl ContractionDetector {
         }
         let excess = (self.valley_level - band.rest).max(0.0);
         let threshold = (self.valley_level
-            + (band.on - band.rest).max(self.restart_fraction * excess))
+            + (2.0 * (band.on - band.rest)).max(self.restart_fraction * excess))
         .max(band.on);
         smooth > threshold
     }
@@ -565,7 +578,12 @@ impl ContractionDetector {
         gate: Gate,
         sink: &mut S,
     ) -> Option<Ended> {
-        if self.count >= self.min_on && !gate.defer {
+        let needed = if self.armed {
+            self.min_on
+        } else {
+            self.min_restart
+        };
+        if self.count >= needed && !gate.defer {
             self.state = State::Active;
             let e = Event::new(EventKind::Contraction, Some(Phase::Start), self.onset_s)
                 .detected_at(t)

@@ -20,7 +20,9 @@
 //! latency = `detected_s` - true onset (median, p95; the delay a user
 //! feels); false events per 10 minutes = false positives / duration x 600;
 //! for `bearing_down`, the fraction of matched pushes whose
-//! `pelvic_response` (and, where both have one, `rao_type`) agree.
+//! `pelvic_response` (and, where both have one, `rao_type`) agree, taken
+//! from the detector's end event of the push when there is one (a start
+//! event carries a provisional judgement).
 //!
 //! ```
 //! use levator_core::event::{Event, EventKind, Phase};
@@ -194,9 +196,19 @@ pub fn score(detected: &[Event], truth: &[Event], config: &ScoreConfig) -> Repor
             let latency = d[j].detected_s.unwrap_or(d[j].onset_s) - t[i].onset_s;
             pairs.push((label, err, latency));
             if label == LABELS[3] {
+                // the detector's final word is on the end event of the
+                // same interval (the start carries a provisional one)
+                let fin = detected
+                    .iter()
+                    .find(|e| {
+                        e.kind == d[j].kind
+                            && e.phase == Some(crate::event::Phase::End)
+                            && e.onset_s == d[j].onset_s
+                    })
+                    .unwrap_or(d[j]);
                 let resp_ok =
-                    t[i].pelvic_response.is_none() || t[i].pelvic_response == d[j].pelvic_response;
-                let rao_ok = match (t[i].rao_type, d[j].rao_type) {
+                    t[i].pelvic_response.is_none() || t[i].pelvic_response == fin.pelvic_response;
+                let rao_ok = match (t[i].rao_type, fin.rao_type) {
                     (Some(a), Some(b)) => a == b,
                     _ => true,
                 };
