@@ -378,3 +378,35 @@ impl RawAt {
         f
     }
 }
+
+#[test]
+fn ascii_timestamp_wrap_and_glitch_are_reported_not_turned_into_gaps() {
+    let cfg = AsciiConfig::roles(1000.0, &[Role::PelvicEmg])
+        .unwrap()
+        .with_timestamp(TimestampUnit::Microseconds);
+    let mut d = AsciiDecoder::new(cfg);
+    // micros() wraps at 2^32; then a corrupted digit jumps ~3 hours ahead.
+    let wire = b"4294966000,1\n4294967000,2\n704,3\n1704,4\n9999991704,5\n9999992704,6\n";
+    let mut items = Vec::new();
+    d.push(wire, &mut |i| items.push(i));
+    let frames: Vec<u64> = items
+        .iter()
+        .filter_map(|i| match i {
+            Decoded::Frame(f) => Some(f.index),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(frames, [0, 1, 2, 3, 4, 5], "every sample kept, no gap");
+    let kinds: Vec<LineError> = items
+        .iter()
+        .filter_map(|i| match i {
+            Decoded::Error(DecodeError::Line { kind, .. }) => Some(*kind),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [LineError::TimestampNotIncreasing, LineError::TimestampJump]
+    );
+    assert_eq!(d.stats().samples_lost, 0);
+}

@@ -7,7 +7,9 @@
 //!   spaces.
 //! - An optional leading timestamp column (seconds, milliseconds or
 //!   microseconds) lets the decoder see dropped lines: a jump of `k`
-//!   sample periods reports `k - 1` lost samples.
+//!   sample periods reports `k - 1` lost samples. A timestamp that goes
+//!   backwards (e.g. `micros()` wrapping after 71 minutes) or jumps more
+//!   than [`MAX_TIMESTAMP_GAP_S`] is reported and the sample kept.
 //! - Each data column maps to a channel role (or is ignored), with an
 //!   optional linear scale `value = raw * scale + offset` for raw ADC counts.
 //! - Every non-empty line becomes either a frame, or a
@@ -43,6 +45,11 @@ use super::{emit_gap, Decode, DecodeError, DecodeStats, Decoded, LineError};
 pub const MAX_LINE_LEN: usize = 256;
 /// Most columns a line may have (timestamp included).
 pub const MAX_COLUMNS: usize = 16;
+/// A forward timestamp jump longer than this (seconds) is reported as
+/// [`LineError::TimestampJump`] rather than as that many lost samples (a
+/// corrupted digit in `millis()` output must not declare hours lost; a
+/// real outage that long ends the stream by the port's stall timeout first).
+pub const MAX_TIMESTAMP_GAP_S: f64 = 10.0;
 
 /// Unit of the optional leading timestamp column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -330,12 +337,15 @@ impl AsciiDecoder {
                     }));
                 } else {
                     let steps = libm::round(dt * self.config.spec.rate_hz());
-                    if steps >= 2.0 {
-                        let lost = if steps < 1e15 {
-                            steps as u64 - 1
-                        } else {
-                            u64::MAX / 4
-                        };
+                    if dt > MAX_TIMESTAMP_GAP_S {
+                        // A clock glitch or reset, not a believable outage:
+                        // report it, keep the sample, re-anchor.
+                        sink(Decoded::Error(DecodeError::Line {
+                            line: self.line_no,
+                            kind: LineError::TimestampJump,
+                        }));
+                    } else if steps >= 2.0 {
+                        let lost = steps as u64 - 1;
                         emit_gap(&mut self.stats, self.next_index, lost, sink);
                         self.next_index = self.next_index.saturating_add(lost);
                     }

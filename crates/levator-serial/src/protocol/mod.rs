@@ -134,6 +134,9 @@ pub enum LineError {
     NonFinite(u16),
     /// The timestamp did not increase; the sample is kept.
     TimestampNotIncreasing,
+    /// The timestamp jumped forward by more than
+    /// [`ascii::MAX_TIMESTAMP_GAP_S`]; the sample is kept, no gap assumed.
+    TimestampJump,
 }
 
 impl fmt::Display for LineError {
@@ -148,6 +151,11 @@ impl fmt::Display for LineError {
             LineError::NotANumber(c) => write!(f, "column {c} is not a number"),
             LineError::NonFinite(c) => write!(f, "column {c} is NaN or infinite"),
             LineError::TimestampNotIncreasing => f.write_str("timestamp did not increase"),
+            LineError::TimestampJump => write!(
+                f,
+                "timestamp jumped more than {} s ahead",
+                ascii::MAX_TIMESTAMP_GAP_S
+            ),
         }
     }
 }
