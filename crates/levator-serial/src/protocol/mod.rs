@@ -62,6 +62,7 @@ pub enum Decoded {
 
 /// What went wrong while decoding. Small and `Copy`, one variant per cause.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// `bytes` bytes were skipped while searching for the next frame
     /// start (garbage, line noise, a frame cut short). Reported once the
@@ -114,6 +115,7 @@ pub enum DecodeError {
 
 /// Why an ASCII line was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LineError {
     /// Longer than [`ascii::MAX_LINE_LEN`] bytes.
     TooLong,
