@@ -160,19 +160,25 @@ pub fn roman(t: u8) -> String {
 pub fn table_header(style: &Style) -> String {
     style.bold(&format!(
         "{:>9}  {:>9}  {:>7}  {:<14} {:<14} details",
-        "detected", "onset", "latency", "kind", "phase"
+        "detected", "onset", "delay", "kind", "phase"
     ))
 }
 
-/// One aligned table line for an event.
+/// One aligned table line for an event: detection time, onset, delay
+/// (detection minus onset; for `end` events minus the end), kind, phase, details.
 pub fn table_line(e: &Event, style: &Style) -> String {
     let det = e
         .detected_s
         .map(|d| format!("{d:>8.2}s"))
         .unwrap_or_else(|| format!("{:>9}", "-"));
+    // For `end` events the delay that matters is from the end itself.
+    let reference = match (e.phase, e.end_s) {
+        (Some(Phase::End), Some(end)) => end,
+        _ => e.onset_s,
+    };
     let lat = e
-        .latency_s()
-        .map(|l| format!("{:>5.0}ms", l * 1000.0))
+        .detected_s
+        .map(|d| format!("{:>5.0}ms", (d - reference) * 1000.0))
         .unwrap_or_else(|| format!("{:>7}", "-"));
     let kind = style.kind(e.kind, &format!("{:<14}", e.kind.name()));
     format!(
@@ -266,6 +272,13 @@ mod tests {
         );
         assert!(l.ends_with("pelvic=paradoxical  rao=type III"), "{l}");
         assert!(!l.contains('\x1b'));
+        let mut end = Event::new(EventKind::Contraction, Some(Phase::End), 10.0).detected_at(14.25);
+        end.end_s = Some(14.0);
+        let l = table_line(&end, &style);
+        assert!(
+            l.contains("   250ms  contraction"),
+            "delay from the end: {l}"
+        );
         let coloured = Style { color: true }.kind(EventKind::Contraction, "x");
         assert_eq!(coloured, "\x1b[32mx\x1b[0m");
     }
