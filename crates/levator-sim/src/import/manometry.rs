@@ -56,6 +56,13 @@ const EXPECTED: [(&str, MarkerKind); 9] = [
     ("# RAIR", MarkerKind::Rair),
 ];
 
+/// Longest gap between two rows accepted as missing rows (s); a longer
+/// jump is an error (a corrupted time, not a pause in the recording).
+const MAX_GAP_S: f64 = 86_400.0;
+
+/// Shortest row period accepted (s): 1 MHz, far beyond any manometry system.
+const MIN_PERIOD_S: f64 = 1e-6;
+
 /// How many leading row-to-row steps estimate the row period.
 const PERIOD_PROBE: usize = 64;
 
@@ -249,7 +256,7 @@ fn scan<R: BufRead>(reader: R) -> Result<Scan, ImportError> {
                 }
                 Some(p) => {
                     if d > 0.0 {
-                        steps += ((d / p).round() as u64).max(1);
+                        steps = steps.saturating_add(((d / p).round() as u64).max(1));
                     }
                 }
             }
@@ -273,7 +280,13 @@ fn scan<R: BufRead>(reader: R) -> Result<Scan, ImportError> {
         ));
     };
     for d in deltas_after_probe.iter().filter(|d| **d > 0.0) {
-        steps += ((d / p0).round() as u64).max(1);
+        steps = steps.saturating_add(((d / p0).round() as u64).max(1));
+    }
+    if p0 < MIN_PERIOD_S {
+        return Err(ImportError::malformed(
+            header_line + 2,
+            format!("rows {p0} s apart: not a plausible row period (at least {MIN_PERIOD_S} s)"),
+        ));
     }
     // Refine the period over the whole file (times are printed to 10 ms, so
     // one step can be off by a rounding unit), unless the rows are so
@@ -655,6 +668,14 @@ impl<R: BufRead> SampleSource for ManometryReader<R> {
                         format!("time {t} s does not increase (previous row {prev} s)"),
                     ));
                 }
+                if d > MAX_GAP_S {
+                    return Err(ImportError::malformed(
+                        line,
+                        format!(
+                            "time {t} s jumps {d:.0} s after the previous row (more than {MAX_GAP_S} s)"
+                        ),
+                    ));
+                }
                 // Anchor the index to the file's clock so that rounding in
                 // the printed times never accumulates into drift.
                 let exact = (t - self.start_s) / self.period_s;
@@ -872,6 +893,16 @@ mod tests {
                 b"TIME:\tB1\t1\n0\t1\t1\n1\t1\t1\n0.5\t1\t1\n",
                 Some(4),
                 "does not increase",
+            ),
+            (
+                b"TIME:\tB1\t1\n0\t1\t1\n1e-300\t1\t1\n",
+                Some(3),
+                "plausible row period",
+            ),
+            (
+                b"TIME:\tB1\t1\n0\t1\t1\n1\t1\t1\n1e300\t1\t1\n",
+                Some(4),
+                "jumps",
             ),
             (
                 b"TIME:\tB1\t1\n0\t1\t1\n1\t1\t1\nAnnotations:\nx\xff\t# Rest\n",
