@@ -39,7 +39,11 @@ fn rate() -> impl Strategy<Value = f64> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    #![proptest_config(ProptestConfig {
+        cases: 400,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn lowpass_and_highpass(order in 1u8..=8, rate_hz in rate(), frac in 0.02f64..0.8) {
@@ -99,5 +103,131 @@ proptest! {
         prop_assert!(magnitude(&sos, f0, rate_hz) < 1e-9);
         prop_assert!((magnitude(&sos, 0.0, rate_hz) - 1.0).abs() < 1e-12);
         prop_assert!((magnitude(&sos, rate_hz / 2.0, rate_hz) - 1.0).abs() < 1e-12);
+    }
+}
+
+use levator::core::conditioning::{
+    Chain, ChainBank, ChainConfig, EnvelopeConfig, Mains, INPUT_LIMIT,
+};
+
+/// Any config, mostly valid, sometimes not: frequencies are drawn as
+/// fractions of Nyquist, with rare nonsense (NaN, negative, zero, above
+/// Nyquist), orders mostly 1..=8 with rare 0 or 9, and so on.
+fn any_config() -> impl Strategy<Value = ChainConfig> {
+    // A frequency as a fraction of Nyquist (> 1 is above Nyquist).
+    let frac = || {
+        prop_oneof![
+            12 => (0.001f64..0.95).prop_map(Some),
+            4 => Just(None),
+            1 => Just(Some(f64::NAN)),
+            1 => Just(Some(-0.1)),
+            1 => Just(Some(0.0)),
+            1 => (1.0f64..3.0).prop_map(Some),
+        ]
+    };
+    let order = || prop_oneof![20 => 1u8..=8, 1 => Just(0u8), 1 => 9u8..=255];
+    let rate = prop_oneof![
+        20 => prop_oneof![Just(10.0), Just(100.0), Just(250.0), Just(1000.0), Just(2000.0)],
+        4 => 1.0f64..20_000.0,
+        1 => Just(f64::NAN),
+        1 => Just(0.0),
+        1 => Just(-250.0),
+    ];
+    let envelope = prop_oneof![
+        Just(EnvelopeConfig::None),
+        (0.0f64..500.0).prop_map(|window_ms| EnvelopeConfig::MovingRms { window_ms }),
+        (0.001f64..1.2, order()).prop_map(|(f, order)| EnvelopeConfig::RectifiedLowPass {
+            cutoff_hz: f, // scaled by Nyquist below
+            order,
+        }),
+        Just(EnvelopeConfig::TeagerKaiser),
+    ];
+    let q = prop_oneof![10 => 0.5f64..100.0, 1 => Just(0.0), 1 => Just(f64::NAN)];
+    let mains = prop_oneof![Just(None), Just(Some(Mains::Hz50)), Just(Some(Mains::Hz60))];
+    (
+        rate,
+        (frac(), order()),
+        (frac(), 0.05f64..0.9, order()),
+        (frac(), order()),
+        (mains, q),
+        envelope,
+    )
+        .prop_map(|(rate_hz, hp, bp, lp, (mains, q), envelope)| {
+            let nyq = rate_hz / 2.0;
+            let mut c = ChainConfig::passthrough(rate_hz);
+            c.highpass_hz = hp.0.map(|f| f * nyq);
+            c.highpass_order = hp.1;
+            // upper edge: a fraction of the way from the lower edge to Nyquist
+            c.band_hz = bp.0.map(|f| (f * nyq, f * nyq + bp.1 * (nyq - f * nyq)));
+            c.band_order = bp.2;
+            c.lowpass_hz = lp.0.map(|f| f * nyq);
+            c.lowpass_order = lp.1;
+            c.mains = mains;
+            c.notch_q = q;
+            c.envelope = match envelope {
+                EnvelopeConfig::RectifiedLowPass { cutoff_hz, order } => {
+                    EnvelopeConfig::RectifiedLowPass {
+                        cutoff_hz: cutoff_hz * nyq,
+                        order,
+                    }
+                }
+                other => other,
+            };
+            c
+        })
+}
+
+fn any_sample() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        8 => -1e4f64..1e4,
+        1 => any::<f64>(),
+        1 => prop_oneof![
+            Just(f64::NAN),
+            Just(f64::INFINITY),
+            Just(f64::NEG_INFINITY),
+            Just(f64::MAX),
+            Just(f64::MIN_POSITIVE / 4.0),
+            Just(INPUT_LIMIT),
+        ],
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 300,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Construction either fails with a typed error or yields a chain whose
+    /// output stays finite for any input, counting exactly the rejected
+    /// samples; a 2-lane bank agrees bit for bit.
+    #[test]
+    fn any_config_any_input_never_panics_or_poisons(
+        config in any_config(),
+        input in proptest::collection::vec(any_sample(), 0..400),
+    ) {
+        let chain = Chain::new(&config);
+        let bank = ChainBank::<2>::new(&config);
+        // (Debug text: NaN fields make PartialEq fail on equal errors.)
+        prop_assert_eq!(
+            format!("{:?}", chain.as_ref().err()),
+            format!("{:?}", bank.as_ref().err())
+        );
+        if let (Ok(mut chain), Ok(mut bank)) = (chain, bank) {
+            let mut rejected = 0;
+            for &x in &input {
+                if !(x.abs() <= INPUT_LIMIT) {
+                    rejected += 1;
+                }
+                let y = chain.tick(x);
+                let yb = bank.tick([x, 1.0]);
+                prop_assert!(y.is_finite(), "{:?} gave {} for {}", config, y, x);
+                prop_assert_eq!(y.to_bits(), yb[0].to_bits());
+            }
+            prop_assert_eq!(chain.rejected_inputs(), rejected);
+            prop_assert_eq!(bank.rejected_inputs(0), rejected);
+            prop_assert_eq!(chain.state_resets(), 0);
+        }
     }
 }
