@@ -493,7 +493,7 @@ impl ContractionDetector {
     }
 
     fn end_level(&self, band: &Band) -> f64 {
-        (self.rest + self.end_fraction * (self.reference - self.rest)).max(band.band_hi)
+        (self.rest + self.end_fraction * (self.reference - self.rest)).max(band.quiet)
     }
 
     fn begin_peak(&mut self, t: f64, level: f64, unit: f64) {

@@ -14,6 +14,7 @@
 //! | [`bearing_down`] | `bearing_down` start / end, `accessory` start / end | `abdominal_pressure`, else `abdominal_emg`, else outward `probe_motion` |
 //! | [`quality`] | `signal_quality` start / end | every channel's raw samples |
 //! | [`pipeline`] | all of the above, plus `signal_quality` `gap` | the whole stream |
+//! | `glazer` (`alloc`) | Glazer protocol assessment: per-phase metrics and cut-off flags | a whole recording |
 //!
 //! ## Parameters and why
 //!
@@ -67,6 +68,8 @@ use crate::event::{Event, EventKind};
 pub mod bearing_down;
 pub mod contraction;
 pub mod drop;
+#[cfg(feature = "alloc")]
+pub mod glazer;
 pub mod pipeline;
 pub mod quality;
 pub mod release;

@@ -371,6 +371,22 @@ impl Pipeline {
         }
     }
 
+    /// The pelvic feature (EMG envelope in µV, smoothed pressure in cmH2O)
+    /// at the last sample, also before the baseline is calibrated.
+    pub fn pelvic_level(&self) -> Option<f64> {
+        self.pelvic
+            .and_then(|i| self.channels[i].as_ref())
+            .map(|c| c.level)
+    }
+
+    /// The pelvic channel's conditioned signal (before the envelope) at the
+    /// last sample: band-passed EMG, for spectral analysis.
+    pub fn pelvic_filtered(&self) -> Option<f64> {
+        self.pelvic
+            .and_then(|i| self.channels[i].as_ref())
+            .map(|c| c.chain.filtered())
+    }
+
     /// Sets (or clears) the pelvic MVC level used for `peak_pct_mvc`.
     pub fn set_pelvic_mvc(&mut self, mvc: Option<f64>) {
         if let Some(d) = self.contraction.as_mut() {

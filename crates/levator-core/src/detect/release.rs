@@ -9,11 +9,12 @@
 //!    └── new contraction / gap ─┘
 //! ```
 //!
-//! * `latency_s` of the release = first sample back inside the resting
-//!   band (level <= [`Band::band_hi`]) minus the end of the hold
-//!   (contraction `end_s`); the release is confirmed after the level stayed
-//!   in the band for [`ReleaseConfig::min_in_band_s`].
-//! * `poor_release` fires when the level has not re-entered the band by
+//! * `latency_s` of the release = first sample back at rest (level <=
+//!   [`Band::band_hi`], or within [`ReleaseConfig::release_fraction`] of
+//!   the contraction's rise) minus the end of the hold (contraction
+//!   `end_s`); the release is confirmed after the level stayed there for
+//!   [`ReleaseConfig::min_in_band_s`].
+//! * `poor_release` fires when the level is not back at rest by
 //!   `end_s + release_timeout_s`: `detected_s` is that deadline (also when
 //!   it is noticed later, by a sample or by [`ReleaseDetector::poll`]),
 //!   `elapsed_s` the timeout, `residual_pct` = (level - rest) / (peak - rest)
@@ -51,6 +52,13 @@ pub struct ReleaseConfig {
     /// How long the level must stay inside the band to confirm a release
     /// (s; at least one sample). Default 0.1 s: two envelope windows.
     pub min_in_band_s: f64,
+    /// A release is complete when the level is inside the resting band or
+    /// has let go of all but this fraction of the contraction's rise above
+    /// rest. Default 0.1: 90% let go, the usual "return to baseline"
+    /// criterion of recovery times (a strong squeeze's envelope keeps a
+    /// few percent for a while as motor units derecruit, which is not a
+    /// failure to relax). `poor_release` uses the same level.
+    pub release_fraction: f64,
 }
 
 impl Default for ReleaseConfig {
@@ -58,6 +66,7 @@ impl Default for ReleaseConfig {
         ReleaseConfig {
             release_timeout_s: 2.0,
             min_in_band_s: 0.1,
+            release_fraction: 0.1,
         }
     }
 }
@@ -69,6 +78,12 @@ impl ReleaseConfig {
         }
         if !(self.min_in_band_s.is_finite() && self.min_in_band_s >= 0.0) {
             return Err(ConfigError::new("release.min_in_band_s"));
+        }
+        if !(self.release_fraction.is_finite()
+            && self.release_fraction >= 0.0
+            && self.release_fraction < 1.0)
+        {
+            return Err(ConfigError::new("release.release_fraction"));
         }
         Ok(())
     }
@@ -110,6 +125,7 @@ pub struct ReleaseDetector {
     poor_emitted: bool,
     back_s: f64,
     last_level: f64,
+    release_fraction: f64,
 }
 
 impl ReleaseDetector {
@@ -133,6 +149,7 @@ impl ReleaseDetector {
             poor_emitted: false,
             back_s: 0.0,
             last_level: 0.0,
+            release_fraction: config.release_fraction,
         })
     }
 
@@ -196,7 +213,7 @@ impl ReleaseDetector {
             return;
         }
         self.last_level = level;
-        let inside = level <= band.band_hi;
+        let inside = level <= self.release_level(band);
         match self.state {
             State::Idle => {}
             State::Watching => {
@@ -219,6 +236,13 @@ impl ReleaseDetector {
                 }
             }
         }
+    }
+
+    /// Back "at rest": inside the resting band, or within
+    /// `release_fraction` of the contraction's rise above rest.
+    fn release_level(&self, band: &Band) -> f64 {
+        band.band_hi
+            .max(self.rest + self.release_fraction * (self.peak - self.rest))
     }
 
     fn try_confirm<S: EventSink + ?Sized>(&mut self, t: f64, sink: &mut S) {
