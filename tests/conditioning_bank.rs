@@ -67,6 +67,14 @@ fn check<const N: usize>(rate: f64) {
         let mut whole = vec![[0.0; N]; input.len()];
         assert_eq!(bank.process(&input, &mut whole), input.len());
         bank.reset();
+        let mut in_place = input.clone();
+        bank.process_in_place(&mut in_place);
+        assert!(whole
+            .iter()
+            .flatten()
+            .zip(in_place.iter().flatten())
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
+        bank.reset();
         let mut chunked = Vec::with_capacity(input.len());
         let mut rest: &[[f64; N]] = &input;
         let mut k = 0usize;

@@ -179,6 +179,10 @@ fn tick_equals_process_for_every_stage() {
         .iter()
         .zip(&out)
         .all(|(&v, o)| n1.tick(v).to_bits() == o.to_bits()));
+    let mut n3 = MainsNotch::new(Mains::Hz60, 25.0, rate, None).unwrap();
+    let mut in_place = x.clone();
+    n3.process_in_place(&mut in_place);
+    assert_eq!(in_place, out);
     r2.process(&x, &mut out);
     assert!(x
         .iter()

@@ -180,6 +180,13 @@ impl<const N: usize> ChainBank<N> {
         n
     }
 
+    /// Condition a block of frames in place.
+    pub fn process_in_place(&mut self, frames: &mut [[f64; N]]) {
+        for f in frames.iter_mut() {
+            *f = self.tick(*f);
+        }
+    }
+
     /// Filtered (pre-envelope) values of the last frame.
     pub fn filtered(&self) -> [f64; N] {
         self.filtered

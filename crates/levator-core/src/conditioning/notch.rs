@@ -276,6 +276,13 @@ impl MainsNotch {
         n
     }
 
+    /// Filter a block in place.
+    pub fn process_in_place(&mut self, data: &mut [f64]) {
+        for v in data.iter_mut() {
+            *v = self.tick(*v);
+        }
+    }
+
     /// Back to the just-constructed state.
     pub fn reset(&mut self) {
         self.cascade.reset();
