@@ -166,3 +166,20 @@ fn monitor_errors_are_one_line() {
     ]);
     assert_one_line_error(&o, &["pelvic_pressure_furlongs"]);
 }
+
+#[test]
+fn serve_stops_cleanly_on_ctrl_c() {
+    let (dev, _path) = serve(&["--protocol", "ascii", "--duration", "30"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let sent = Command::new("kill")
+        .args(["-INT", &dev.id().to_string()])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(sent, "could not send SIGINT");
+    let o = dev
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("serve: {e}"));
+    assert!(o.status.success(), "exit {:?}: {}", o.status, stderr(&o));
+    assert!(stderr(&o).contains("stopped after"), "{}", stderr(&o));
+}

@@ -160,7 +160,7 @@ pub fn serve(args: &ServeArgs) -> CliResult<()> {
             .map_err(|e| CliError::new(format!("writing to stdout: {e}")))?;
     }
     eprintln!(
-        "levator: serving `{}` ({} subject, {}) as a {} probe on {path}; Ctrl-C to stop",
+        "levator: serving `{}` ({} subject, {}) in the {} protocol on {path}; Ctrl-C to stop",
         config.scenario.name,
         config.subject.name(),
         config.device.kind.name(),
