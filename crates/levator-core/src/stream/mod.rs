@@ -474,6 +474,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn column_names_round_trip() {
         for role in Role::ALL {
