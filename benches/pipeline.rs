@@ -28,12 +28,16 @@
 //! - `rate/{250,1000,2000}/2`: the two-channel EMG pipeline at the Cyton's
 //!   250 Hz, 1 kHz and 2 kHz (`tick`), to show the cost per sample does not
 //!   depend on the rate.
-//! - `recording/{frames,csv}/sim_emg_glazer_short_healthy_s1`: the committed
+//! - `recording/{frames,csv,bandpass_rms}/sim_emg_glazer_short_healthy_s1`: the committed
 //!   fixture (1 kHz, 2 EMG channels, 76 s): `frames` = the pipeline on
 //!   frames parsed beforehand, `csv` = parsing the levator-csv text
 //!   (`CsvReader` over the bytes in memory) and the pipeline, i.e.
-//!   `levator analyze` without printing. With `LEVATOR_BENCH_CSV=FILE.csv`
-//!   the same two benches also run on that recording (id `external`; used by
+//!   `levator analyze` without printing; `bandpass_rms` = only the 4th-order
+//!   20-450 Hz band-pass and a 50 ms moving RMS per channel (`Chain`,
+//!   block), the like-for-like of BrainFlow's band-pass + rolling filter
+//!   (band-pass alone and the full EMG chain are timed by
+//!   `benches/conditioning.rs`). With `LEVATOR_BENCH_CSV=FILE.csv`
+//!   the same benches also run on that recording (id `external`; used by
 //!   `benches/compare/run.sh` so levator is timed on the very samples the
 //!   Python tools see).
 //!
@@ -53,6 +57,7 @@ use criterion::measurement::WallTime;
 use criterion::{
     criterion_group, criterion_main, BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
 };
+use levator::core::conditioning::{Chain, ChainConfig, EnvelopeConfig};
 use levator::core::detect::{Pipeline, PipelineConfig};
 use levator::core::event::Event;
 use levator::core::stream::{ChannelSpec, Frame, Role, SampleSource, SourceItem, StreamSpec};
@@ -337,6 +342,35 @@ fn bench_recording(g: &mut BenchmarkGroup<'_, WallTime>, id: &str, path: &Path) 
     });
     g.bench_function(BenchmarkId::new("csv", id), |b| {
         b.iter(|| analyze(&mut read_csv(black_box(&bytes))))
+    });
+    // The like-for-like of BrainFlow's band-pass + rolling filter: the same
+    // 4th-order 20-450 Hz band-pass and a 50 ms moving RMS, nothing else,
+    // per channel over the whole recording (each channel's block through
+    // `Chain::process`).
+    let mut config = ChainConfig::passthrough(spec.rate_hz());
+    config.band_hz = Some((20.0, 450.0f64.min(0.45 * spec.rate_hz())));
+    config.band_order = 4;
+    config.envelope = EnvelopeConfig::MovingRms { window_ms: 50.0 };
+    let columns: Vec<Vec<f64>> = (0..spec.len())
+        .map(|ch| {
+            items
+                .iter()
+                .filter_map(|i| match i {
+                    SourceItem::Frame(f) => Some(f.get(ch)),
+                    SourceItem::Gap { .. } => None,
+                })
+                .collect()
+        })
+        .collect();
+    let mut out = vec![0.0; frames];
+    g.bench_function(BenchmarkId::new("bandpass_rms", id), |b| {
+        b.iter(|| {
+            for x in &columns {
+                let mut chain = Chain::new(&config).expect("band-pass + RMS chain");
+                chain.process(black_box(x), &mut out);
+                black_box(&out);
+            }
+        })
     });
 }
 

@@ -277,6 +277,9 @@ def main():
          "whole Pipeline on parsed frames: conditioning (14 biquads) + moving RMS + baseline + all detectors"),
         ("levator CsvReader + Pipeline (library)", "recording/csv/external",
          "levator-csv parsing + the whole Pipeline (analyze without output)"),
+        ("levator band-pass + 50 ms RMS (library)", "recording/bandpass_rms/external",
+         "only the same 4th-order 20-450 Hz band-pass + 50 ms moving RMS per channel (Chain, block): "
+         "BrainFlow's pair, like for like"),
         ("levator SosFilter band-pass (library)", "bandpass_4th_20_450/block/2",
          "band-pass alone, same design as scipy's (cond's benches/conditioning.rs)"),
         ("levator EMG Chain (library)", "emg_chain/block/2",
@@ -382,6 +385,12 @@ def main():
                   f"{'MET' if lv <= sp[stat] else 'NOT MET'} (levator/scipy = {lv / sp[stat]:.2f}); "
                   f"vs BrainFlow band-pass + rolling {bf[stat]:.2f} ns -> "
                   f"{'MET' if bf[stat] >= 2 * lv else 'NOT MET'} (BrainFlow/levator = {bf[stat] / lv:.2f}, need >= 2)")
+    lb, ls = find("levator band-pass + 50 ms RMS (library)"), find("levator SosFilter band-pass (library)")
+    if lb and ls and sp and bf:
+        print("like for like (median): levator band-pass {:.2f} ns vs scipy sosfilt {:.2f} ns (scipy/levator = {:.2f}); "
+              "levator band-pass + RMS {:.2f} ns vs BrainFlow band-pass + rolling {:.2f} ns (BrainFlow/levator = {:.2f})"
+              .format(ls["median_ns"], sp["median_ns"], sp["median_ns"] / ls["median_ns"], lb["median_ns"],
+                      bf["median_ns"], bf["median_ns"] / lb["median_ns"]))
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump(dict(csv=args.csv, samples=n, channels=channels, rate_hz=rate, truth=len(truth),

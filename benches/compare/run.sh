@@ -55,7 +55,7 @@ if [ "$mode" != scaling ]; then
 
     echo "== levator library: criterion on the same recording (load $(load))"
     (cd "$repo" && LEVATOR_BENCH_CSV=$rec cargo bench --quiet --bench pipeline -- \
-        '^recording/(frames|csv)/external$' 2>&1 | grep -E '^recording|time:|thrpt:')
+        '^recording/(frames|csv|bandpass_rms)/external$' 2>&1 | grep -E '^recording|time:|thrpt:')
     echo "== levator library: band-pass and EMG chain alone (load $(load))"
     (cd "$repo" && cargo bench --quiet --bench conditioning -- \
         '^(bandpass_4th_20_450|emg_chain)/block/2$' 2>&1 | grep -E '^(bandpass|emg_chain)|time:|thrpt:')
