@@ -35,6 +35,10 @@
 //!   is reported through the push (`pelvic_response: paradoxical`), not as
 //!   a separate contraction.
 //!
+//! After a push or co-contraction ends, the signal must come back inside
+//! its resting band before another push can start (the tail of one push
+//! is not a second push).
+//!
 //! **Pelvic response** (mean pelvic level over the push against the pelvic
 //! rest level before it): `relaxed` when it fell by at least
 //! [`BearingDownConfig::relax_fraction`] (20%, the manometric criterion
@@ -89,6 +93,12 @@ pub struct BearingDownConfig {
     /// A pelvic rise that began this much earlier than the abdominal rise
     /// is a Kegel with accessory co-contraction (s). Default 0.2 s.
     pub accessory_lead_s: f64,
+    /// With two pressures (manometry, two-sensor trainers), a pelvic rise
+    /// that began this much earlier than the abdominal one is a squeeze
+    /// with abdominal co-contraction whatever the sizes (s). Default 1.0 s:
+    /// at 2-10 Hz a retro-dated onset is uncertain by a few samples, and a
+    /// paradoxical anal rise can lead a push by a fraction of a second.
+    pub pressure_lead_s: f64,
     /// A pelvic rise at least this many times the abdominal rise is a
     /// squeeze, not a push. Default 2.0 (two-sensor trainer rule).
     pub squeeze_ratio: f64,
@@ -100,7 +110,7 @@ pub struct BearingDownConfig {
     pub adequate_push_cmh2o: f64,
     /// Abdominal EMG co-contraction during a Kegel is reported as
     /// `accessory` once the abdominal envelope rose by this multiple of its
-    /// resting level. Default 6 (a 7-fold envelope): some transversus
+    /// resting level. Default 8 (a 9-fold envelope): some transversus
     /// abdominis co-activation is normal physiology and raises a quiet
     /// abdominal envelope a few-fold; recruiting the abdominal wall to
     /// squeeze (20% or more of its maximum, i.e. 12-25 µV on a 60-120 µV
@@ -114,7 +124,7 @@ pub struct BearingDownConfig {
     /// While a pressure or motion push signal has just left its resting
     /// level (above rest + 1 SD) but is not yet above its activity
     /// threshold, a pelvic contraction start is held for at most this long
-    /// (s). Default 0.4 s: abdominal pressure reaches a pelvic balloon
+    /// (s). Default 0.8 s: abdominal pressure reaches a pelvic balloon
     /// (transmission) as fast as the push signal rises, so without the
     /// hold the start of every push on a pressure trainer would look like
     /// a squeeze. Not used for abdominal EMG (ECG bleed makes it stir
@@ -129,12 +139,13 @@ impl Default for BearingDownConfig {
             min_off_s: 0.3,
             off_fraction: 0.3,
             accessory_lead_s: 0.2,
+            pressure_lead_s: 1.0,
             squeeze_ratio: 2.0,
             relax_fraction: 0.2,
             adequate_push_cmh2o: 40.0 * CMH2O_PER_MMHG,
-            accessory_emg_rel: 6.0,
+            accessory_emg_rel: 8.0,
             accessory_cmh2o: 8.0,
-            stir_hold_s: 0.4,
+            stir_hold_s: 0.8,
         }
     }
 }
@@ -142,7 +153,8 @@ impl Default for BearingDownConfig {
 impl BearingDownConfig {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let nonneg = |v: f64| v.is_finite() && v >= 0.0;
-        let checks: [(bool, &'static str); 10] = [
+        let checks: [(bool, &'static str); 11] = [
+            (nonneg(self.pressure_lead_s), "bearing_down.pressure_lead_s"),
             (nonneg(self.stir_hold_s), "bearing_down.stir_hold_s"),
             (
                 self.accessory_emg_rel.is_finite() && self.accessory_emg_rel > 0.0,
@@ -250,6 +262,7 @@ pub struct BearingDownDetector {
     stir: u64,
     max_stir: u64,
     last_mid_s: f64,
+    armed: bool,
 }
 
 impl BearingDownDetector {
@@ -289,6 +302,7 @@ impl BearingDownDetector {
             accessory_reported: false,
             stir: 0,
             last_mid_s: 0.0,
+            armed: true,
             max_stir: samples_for(config.stir_hold_s, rate_hz),
         })
     }
@@ -303,11 +317,12 @@ impl BearingDownDetector {
         match self.state {
             // pressure pairs are judged by the two-sensor ratio alone
             State::Pending => {
-                self.pressure_pair
-                    || !matches!(
-                        pelvic_rise_onset_s,
-                        Some(p) if p + self.config.accessory_lead_s <= self.onset_s
-                    )
+                let lead = if self.pressure_pair {
+                    self.config.pressure_lead_s
+                } else {
+                    self.config.accessory_lead_s
+                };
+                !matches!(pelvic_rise_onset_s, Some(p) if p + lead <= self.onset_s)
             }
             // a pressure or outward-motion push signal that starts to leave
             // rest: hold a pelvic start briefly (transmitted abdominal
@@ -365,6 +380,9 @@ impl BearingDownDetector {
         }
         match self.state {
             State::Idle => {
+                if level <= band.band_hi {
+                    self.armed = true;
+                }
                 if level <= band.rest + 0.5 * (band.on - band.rest) {
                     self.last_mid_s = t;
                 }
@@ -374,7 +392,7 @@ impl BearingDownDetector {
                 } else {
                     self.stir = self.stir.saturating_add(1);
                 }
-                if level > band.on {
+                if level > band.on && self.armed {
                     self.state = State::Pending;
                     // retro-date to the last quiet sample, but no earlier
                     // than the rising edge extrapolated back to rest from
@@ -428,6 +446,9 @@ impl BearingDownDetector {
                         }
                         self.state = State::Idle;
                         self.last_quiet_s = t;
+                        // the tail of this push must settle into the band
+                        // before another one can start
+                        self.armed = false;
                     }
                 } else {
                     self.below = 0;
@@ -513,8 +534,14 @@ impl BearingDownDetector {
             return false;
         }
         if self.pressure_pair {
-            // both in cmH2O: the two-sensor rule decides alone (a
-            // paradoxical anal rise may well lead a weak rectal push)
+            // both in cmH2O: a squeeze clearly under way before the
+            // abdominal rise, or the two-sensor ratio (a paradoxical anal
+            // rise may well lead a weak rectal push by a fraction of a
+            // second at 10 Hz)
+            if matches!(p.rise_onset_s, Some(o) if o + self.config.pressure_lead_s <= self.onset_s)
+            {
+                return true;
+            }
             return pelvic_rise >= self.config.squeeze_ratio * abd_rise;
         }
         if let Some(onset) = p.rise_onset_s {

@@ -59,8 +59,10 @@ pub struct PipelineConfig {
     pub baseline: BaselineConfig,
     /// Thresholds for EMG envelopes.
     pub emg_band: BandConfig,
-    /// Thresholds for pressures.
+    /// Thresholds for pelvic pressure.
     pub pressure_band: BandConfig,
+    /// Thresholds for abdominal (rectal) pressure, the push signal.
+    pub abdominal_pressure_band: BandConfig,
     /// Thresholds for probe motion.
     pub motion_band: BandConfig,
     /// Contraction detector.
@@ -88,6 +90,7 @@ impl Default for PipelineConfig {
             baseline: BaselineConfig::default(),
             emg_band: BandConfig::emg(),
             pressure_band: BandConfig::pressure(),
+            abdominal_pressure_band: BandConfig::abdominal_pressure(),
             motion_band: BandConfig::motion(),
             contraction: ContractionConfig::default(),
             release: ReleaseConfig::default(),
@@ -224,6 +227,7 @@ impl Pipeline {
         for (b, name) in [
             (&config.emg_band, "emg_band"),
             (&config.pressure_band, "pressure_band"),
+            (&config.abdominal_pressure_band, "abdominal_pressure_band"),
             (&config.motion_band, "motion_band"),
         ] {
             if !b.is_valid() {
@@ -247,6 +251,8 @@ impl Pipeline {
                     };
                 }
                 config.emg_band
+            } else if c.role == Role::AbdominalPressure {
+                config.abdominal_pressure_band
             } else if c.role.is_pressure() {
                 config.pressure_band
             } else {
@@ -655,7 +661,7 @@ impl Pipeline {
                 continue;
             }
             let band = c.baseline.band(&c.band_config);
-            let in_band = c.level >= band.band_lo && c.level < band.on;
+            let in_band = c.level >= band.band_lo && c.level <= band.band_hi;
             let at_rest = if is_pelvic {
                 in_band && !contraction_busy && !release_busy && !drop_busy && !push_busy
             } else if is_push {
