@@ -503,3 +503,30 @@ fn bad_configuration_is_a_typed_error() {
         Err(PipelineError::NoUsableChannel)
     ));
 }
+
+#[test]
+fn strong_mains_hum_is_reported_and_notched_away() {
+    let rate = 1000.0;
+    // an unshielded lead: 40 µV of 50 Hz hum all along, two squeezes
+    let pelvic = |t: f64| {
+        3.0 + 40.0 * trapezoid(t, 15.0, 0.2, 3.0, &|r| (-r / 0.05).exp())
+            + 40.0 * trapezoid(t, 25.0, 0.2, 3.0, &|r| (-r / 0.05).exp())
+    };
+    let mut frames = emg_frames(rate, 35.0, 13, &pelvic, &|_| 2.0);
+    for f in frames.iter_mut() {
+        let t = f.index as f64 / rate;
+        f.values_mut()[0] += 40.0 * (PI2 * 50.0 * t).sin();
+    }
+    let ev = run_frames(emg_spec(rate), PipelineConfig::default(), &frames);
+    let mains: Vec<&Event> = ev
+        .iter()
+        .filter(|e| e.issue == Some(QualityIssue::Mains) && e.channel == Some(Role::PelvicEmg))
+        .collect();
+    assert!(!mains.is_empty(), "{}", detect_common::dump(&ev));
+    assert_eq!(mains[0].phase, Some(Phase::Start));
+    assert!(mains[0].onset_s < 2.0);
+    // the notches remove it: exactly the two squeezes
+    let c = starts(&ev, EventKind::Contraction);
+    assert_eq!(c.len(), 2, "{}", detect_common::dump(&ev));
+    assert!(near(c[0].onset_s, 15.0, 0.05) && near(c[1].onset_s, 25.0, 0.05));
+}
