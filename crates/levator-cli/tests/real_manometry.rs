@@ -17,7 +17,9 @@
 //!   recording. Marked manoeuvres are all `#` markers (recognised or not)
 //!   and the operator's notes that name one (`husten`/cough, `valsalva`),
 //!   from 3 s before the marker to the end of its recovery
-//!   ([`recovery_after`]).
+//!   ([`recovery_after`]). The same 3 s apply to `# RAIR` itself: the
+//!   operator sets every marker at about the start of the manoeuvre, so a
+//!   start up to 3 s before it belongs to it (as for squeezes and pushes).
 //!
 //! The six real recordings (`test1`, `testcommented`,
 //! `testdeactivatedchannels`, `testduplicatesqueeze`, `testnolong`,
@@ -80,6 +82,10 @@ const BROKEN: [&str; 6] = [
     "testnointerpolation.txt",
     "testshort.txt",
 ];
+
+/// How long before its marker a manoeuvre may start (s): the issue's
+/// "3 s before" of every marker rule.
+const BEFORE_MARKER_S: f64 = 3.0;
 
 /// How long after a marker its manoeuvre and recovery last (s); `None`
 /// for annotations that mark no manoeuvre.
@@ -158,8 +164,8 @@ fn evaluate(name: &str, markers: &[Marker], events: &[Event], end_s: f64) -> Out
     let mut missed = Vec::new();
     for m in markers.iter().filter(|m| m.stream_s <= end_s) {
         let (kind, before, after) = match m.kind {
-            k if k.is_squeeze() => (EventKind::Contraction, 3.0, 6.0),
-            k if k.is_push() => (EventKind::BearingDown, 3.0, 8.0),
+            k if k.is_squeeze() => (EventKind::Contraction, BEFORE_MARKER_S, 6.0),
+            k if k.is_push() => (EventKind::BearingDown, BEFORE_MARKER_S, 8.0),
             _ => continue,
         };
         let hit = starts.iter().find(|(i, e)| {
@@ -201,11 +207,11 @@ fn evaluate(name: &str, markers: &[Marker], events: &[Event], end_s: f64) -> Out
         .fold(f64::INFINITY, f64::min);
     let windows: Vec<(f64, f64)> = markers
         .iter()
-        .filter_map(|m| recovery_after(m).map(|d| (m.stream_s - 3.0, m.stream_s + d)))
+        .filter_map(|m| recovery_after(m).map(|d| (m.stream_s - BEFORE_MARKER_S, m.stream_s + d)))
         .collect();
     let false_starts = starts
         .iter()
-        .filter(|(_, e)| e.onset_s < rair)
+        .filter(|(_, e)| e.onset_s < rair - BEFORE_MARKER_S)
         .filter(|(_, e)| {
             !windows
                 .iter()
