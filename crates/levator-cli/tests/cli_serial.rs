@@ -35,7 +35,17 @@ fn stop(mut child: Child) {
 
 #[test]
 fn monitor_reads_the_virtual_probe_in_levator_protocol() {
-    let (dev, path) = serve(&["--protocol", "levator", "--speed", "20", "--duration", "20"]);
+    // 50 Hz pressure trainer: cheap to decode and detect even in a loaded debug build.
+    let (dev, path) = serve(&[
+        "--protocol",
+        "levator",
+        "--device",
+        "pressure-trainer",
+        "--speed",
+        "20",
+        "--duration",
+        "20",
+    ]);
     let o = levator(&[
         "monitor",
         "--port",
