@@ -35,7 +35,12 @@ echo "date: $(date -u +'%Y-%m-%d %H:%M UTC')"
 echo "nproc: $(nproc); cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 echo "load average: $(load)"
 echo "rustc: $(rustc --version)"
-echo "git: $(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet HEAD -- crates benches Cargo.toml || echo ' (+ uncommitted changes)')"
+if rev=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null); then
+    git -C "$repo" diff --quiet HEAD -- crates benches Cargo.toml || rev="$rev (+ uncommitted changes)"
+    echo "git: $rev"
+else
+    echo "git: (not a git checkout)"
+fi
 
 echo "== build (release)"
 (cd "$repo" && cargo build --release -p levator-cli --quiet)
@@ -91,7 +96,7 @@ level = 0.7
 jitter_level = 0.1
 EOF
         rec=$work/kegels_${min}min.csv
-        "$levator" simulate --scenario "$toml" --device emg-probe --seed 1 --out "$rec" >/dev/null
+        "$levator" simulate --scenario "$toml" --device emg-probe --seed 1 --out "$rec" >/dev/null 2>&1
         rows=$(grep -vc '^#' "$rec")
         size=$(du -h "$rec" | cut -f1)
         for run in 1 2 3; do
