@@ -98,6 +98,7 @@ pub struct BearingDownConfig {
     /// with abdominal co-contraction whatever the sizes (s). Default 1.0 s:
     /// at 2-10 Hz a retro-dated onset is uncertain by a few samples, and a
     /// paradoxical anal rise can lead a push by a fraction of a second.
+    /// Never less than three sample periods.
     pub pressure_lead_s: f64,
     /// A pelvic rise at least this many times the abdominal rise is a
     /// squeeze, not a push. Default 2.0 (two-sensor trainer rule).
@@ -263,6 +264,7 @@ pub struct BearingDownDetector {
     max_stir: u64,
     last_mid_s: f64,
     armed: bool,
+    pressure_lead_s: f64,
 }
 
 impl BearingDownDetector {
@@ -303,6 +305,9 @@ impl BearingDownDetector {
             stir: 0,
             last_mid_s: 0.0,
             armed: true,
+            // at least three sample periods: onsets are retro-dated to
+            // whole samples, a lead of one or two rows means nothing at 2 Hz
+            pressure_lead_s: config.pressure_lead_s.max(3.0 / rate_hz),
             max_stir: samples_for(config.stir_hold_s, rate_hz),
         })
     }
@@ -318,7 +323,7 @@ impl BearingDownDetector {
             // pressure pairs are judged by the two-sensor ratio alone
             State::Pending => {
                 let lead = if self.pressure_pair {
-                    self.config.pressure_lead_s
+                    self.pressure_lead_s
                 } else {
                     self.config.accessory_lead_s
                 };

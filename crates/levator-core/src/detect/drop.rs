@@ -180,6 +180,11 @@ impl DropDetector {
         matches!(self.state, State::Dropped | State::Recovering)
     }
 
+    /// Retro-dated onset of the drop under way, if any.
+    pub fn onset_s(&self) -> Option<f64> {
+        self.is_active().then_some(self.onset_s)
+    }
+
     /// True unless idle.
     pub fn is_busy(&self) -> bool {
         self.state != State::Idle

@@ -37,6 +37,10 @@ use super::quality::{QualityConfig, QualityMonitor};
 use super::release::{ReleaseConfig, ReleaseDetector};
 use super::{samples_for, ConfigError, EventSink};
 
+/// A "drop" longer than this is a changed resting tone, not a reverse
+/// Kegel (s): down-training holds last 5-10 s.
+const LONG_DROP_S: f64 = 30.0;
+
 /// Everything a [`Pipeline`] can be tuned with. Start from `default()`
 /// and change fields; every field documents its default and the reason.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -647,6 +651,7 @@ impl Pipeline {
         let contraction_busy = self.contraction.as_ref().is_some_and(|c| c.is_busy());
         let release_busy = self.release.as_ref().is_some_and(|r| r.is_busy());
         let drop_busy = self.drop.as_ref().is_some_and(|d| d.is_busy());
+        let drop_onset = self.drop.as_ref().and_then(|d| d.onset_s());
         for i in 0..self.n_channels {
             let is_pelvic = Some(i) == self.pelvic;
             let is_push = Some(i) == self.push;
@@ -670,7 +675,15 @@ impl Pipeline {
                 in_band
             };
             c.baseline.update(c.level, at_rest);
-            if is_pelvic && c.level < band.band_lo && !contraction_busy && !push_busy {
+            // a deliberate drop is not a lower resting tone: settle only
+            // when nothing explains the low level, or the "drop" has lasted
+            // far longer than any reverse Kegel (then the tone has changed)
+            if is_pelvic
+                && c.level < band.band_lo
+                && !contraction_busy
+                && !push_busy
+                && (!drop_busy || drop_onset.is_some_and(|o| t - o > LONG_DROP_S))
+            {
                 c.baseline.settle_down(c.level);
             }
         }

@@ -20,7 +20,8 @@
 //! 2. **Tracking**: the resting level follows the signal slowly (time
 //!    constant [`BaselineConfig::tracking_tau_s`], default 30 s), but only
 //!    for samples the caller judges to be at rest
-//!    ([`Baseline::update`]'s `at_rest`). During a contraction, a hold or a
+//!    ([`Baseline::update`]'s `at_rest`); the variability is measured
+//!    around a 5 s local mean, so drift is not mistaken for variability. During a contraction, a hold or a
 //!    push nothing moves, so a 60 s endurance hold cannot drag the rest
 //!    level up. While the signal sits *below* the resting band for a long
 //!    time (the user's tone settled lower than during calibration) the
@@ -113,6 +114,11 @@ impl fmt::Display for BaselineError {
 
 impl core::error::Error for BaselineError {}
 
+/// Time constant of the local mean the resting variability is measured
+/// around while tracking (s): long against breathing (0.2-0.3 Hz) and
+/// envelope noise, short against electrode and sensor drift.
+const LOCAL_MEAN_TAU_S: f64 = 5.0;
+
 /// State of a [`Baseline`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BaselineState {
@@ -143,6 +149,8 @@ pub struct Baseline {
     mean_t: f64,
     m2_t: f64,
     c_tx: f64,
+    local: f64,
+    alpha_local: f64,
     rest: f64,
     var: f64,
     alpha_track: f64,
@@ -172,6 +180,8 @@ impl Baseline {
             mean_t: 0.0,
             m2_t: 0.0,
             c_tx: 0.0,
+            local: 0.0,
+            alpha_local: smoothing_alpha(LOCAL_MEAN_TAU_S, rate_hz),
             rest: 0.0,
             var: 0.0,
             alpha_track: smoothing_alpha(config.tracking_tau_s, rate_hz),
@@ -224,6 +234,7 @@ impl Baseline {
                         (0.0, 0.0)
                     };
                     self.rest = self.mean + slope * (t - self.mean_t);
+                    self.local = self.rest;
                     self.var = resid;
                     self.state = BaselineState::Tracking;
                 }
@@ -232,7 +243,12 @@ impl Baseline {
                 if at_rest {
                     let d = level - self.rest;
                     self.rest += self.alpha_track * d;
-                    self.var += self.alpha_track * (d * d - self.var);
+                    // variability around a local (5 s) mean, so that a slow
+                    // drift the rest level lags behind is not counted as
+                    // resting variability
+                    self.local += self.alpha_local * (level - self.local);
+                    let v = level - self.local;
+                    self.var += self.alpha_track * (v * v - self.var);
                 }
             }
         }
