@@ -2,6 +2,7 @@
 //! simulated recording and score it against the simulator's truth.
 #![allow(dead_code)]
 
+use levator::core::conditioning::Mains;
 use levator::core::detect::{Pipeline, PipelineConfig};
 use levator::core::event::Event;
 use levator::core::score::{score, Report, ScoreConfig};
@@ -29,7 +30,14 @@ pub fn simulate(scenario: &str, subject: &str, device: &str, seed: u64) -> Run {
     simulate_config(&config, PipelineConfig::default())
 }
 
-pub fn simulate_config(config: &SimConfig, pipeline: PipelineConfig) -> Run {
+pub fn simulate_config(config: &SimConfig, mut pipeline: PipelineConfig) -> Run {
+    // the user configures the local mains frequency (the OpenBCI Cyton
+    // profile is simulated at 60 Hz, the other devices at 50 Hz)
+    pipeline.mains = Some(if config.device.mains_hz == 60.0 {
+        Mains::Hz60
+    } else {
+        Mains::Hz50
+    });
     let mut sim = Simulator::new(config).expect("simulator");
     let truth = sim.truth().to_vec();
     let duration_s = sim.duration_s();

@@ -26,7 +26,8 @@
 //! * **Mains**: EMG channels at >= 150 Hz: in consecutive blocks of
 //!   [`QualityConfig::mains_block_s`], the 50 Hz or 60 Hz Goertzel
 //!   component carries more than [`QualityConfig::mains_fraction`] of the
-//!   block's AC power. Raised after 2 blocks, cleared after 2 clean blocks.
+//!   block's AC power. Raised after 2 such blocks, cleared after 3 blocks
+//!   below half that fraction (hysteresis).
 //! * **Artefact**: EMG channels: the low-frequency (1-10 Hz) part of the
 //!   raw signal, which surface EMG does not have but cable and motion
 //!   artefacts do, exceeds [`QualityConfig::artifact_factor`] times the
@@ -366,15 +367,24 @@ impl QualityMonitor {
                 - self.coeffs[k] * self.s1[k] * self.s2[k];
             line = line.max(2.0 * p / (n * n));
         }
+        // hysteresis: raised above `mains_fraction` (2 blocks), cleared
+        // only below half of it (3 blocks), so a hum near the limit does
+        // not flap on and off
+        let active = self.mains_hits >= 2;
         let hum = ac_power > 0.0 && line > self.mains_fraction * ac_power;
+        let clean = ac_power <= 0.0 || line < 0.5 * self.mains_fraction * ac_power;
         if hum {
             self.mains_hits = self.mains_hits.saturating_add(1).min(2);
             self.mains_clean = 0;
-        } else {
+        } else if !active {
+            self.mains_hits = 0;
+        } else if clean {
             self.mains_clean = self.mains_clean.saturating_add(1);
-            if self.mains_clean >= 2 {
+            if self.mains_clean >= 3 {
                 self.mains_hits = 0;
             }
+        } else {
+            self.mains_clean = 0;
         }
         self.s1 = [0.0; 2];
         self.s2 = [0.0; 2];
