@@ -26,37 +26,43 @@
 //!   the pressure, motion and respiration chains are a low-pass only, so
 //!   these channels are cheaper than EMG ones).
 //! - `rate/{250,1000,2000}/2`: the two-channel EMG pipeline at the Cyton's
-//!   250 Hz, 1 kHz and 2 kHz (`tick`), to show the cost per sample does not
-//!   depend on the rate.
-//! - `recording/{frames,csv,bandpass_rms}/sim_emg_glazer_short_healthy_s1`: the committed
-//!   fixture (1 kHz, 2 EMG channels, 76 s): `frames` = the pipeline on
-//!   frames parsed beforehand, `csv` = parsing the levator-csv text
-//!   (`CsvReader` over the bytes in memory) and the pipeline, i.e.
-//!   `levator analyze` without printing; `bandpass_rms` = only the 4th-order
-//!   20-450 Hz band-pass and a 50 ms moving RMS per channel (`Chain`,
-//!   block), the like-for-like of BrainFlow's band-pass + rolling filter
-//!   (band-pass alone and the full EMG chain are timed by
-//!   `benches/conditioning.rs`). With `LEVATOR_BENCH_CSV=FILE.csv`
-//!   the same benches also run on that recording (id `external`; used by
-//!   `benches/compare/run.sh` so levator is timed on the very samples the
-//!   Python tools see).
+//!   250 Hz, 1 kHz and 2 kHz (`tick`): how the cost per sample moves with
+//!   the rate (the EMG chain notches every mains harmonic below Nyquist).
+//! - `recording/{frames,csv,bandpass,bandpass_rms,emg_chain}/sim_emg_glazer_short_healthy_s1`:
+//!   the committed fixture (1 kHz, 2 EMG channels, 76 s): `frames` = the
+//!   pipeline on frames parsed beforehand; `csv` = parsing the levator-csv
+//!   text (`CsvReader` over the bytes in memory) and the pipeline, i.e.
+//!   `levator analyze` without printing; and, per channel over the whole
+//!   recording (`Chain::process` of each channel's block), `bandpass` = the
+//!   4th-order 20-450 Hz band-pass alone (scipy's `sosfilt` like for like),
+//!   `bandpass_rms` = that band-pass and a 50 ms moving RMS (BrainFlow's
+//!   band-pass + rolling filter like for like), `emg_chain` = the full EMG
+//!   chain the pipeline runs. (`benches/conditioning.rs` times the filters on
+//!   synthetic blocks and lanes; these run on a recording so that
+//!   `benches/compare/` can time levator on the very samples the Python tools
+//!   see.) With `LEVATOR_BENCH_CSV=FILE.csv` the same five also run on that
+//!   recording, with the id `external`.
 //!
-//! Every iteration starts from a freshly built pipeline (cloned outside the
-//! timed part) and runs the whole session through it, so each iteration
-//! does identical work, warm-up and calibration included.
+//! Each run starts from freshly built pipelines (cloned from templates: a
+//! few kB, < 0.1% of a run) and takes the whole session through them, so
+//! every run does identical work, warm-up and calibration included.
 //!
-//! Run: `cargo bench --bench pipeline` (about 2 minutes; measurement time
-//! is reduced, pass `-- --measurement-time 10` for tighter intervals).
+//! Run: `cargo bench --bench pipeline` (about 3 minutes; measurement time is
+//! reduced, pass `-- --measurement-time 10` for tighter intervals).
+//!
+//! CPU-time mode (no criterion): `LEVATOR_BENCH_CASE=pipeline/tick/2
+//! LEVATOR_BENCH_REPEAT=N` runs that one case N times and prints its element
+//! count; `benches/compare/cpu_time.py` takes the process CPU time of N runs
+//! minus 1 run. On a shared machine CPU time is not inflated when other
+//! processes take the cores, unlike criterion's wall time.
 
 use std::hint::black_box;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::Duration;
 
-use criterion::measurement::WallTime;
-use criterion::{
-    criterion_group, criterion_main, BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
-};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use levator::core::conditioning::{Chain, ChainConfig, EnvelopeConfig};
 use levator::core::detect::{Pipeline, PipelineConfig};
 use levator::core::event::Event;
@@ -220,6 +226,35 @@ fn run(pipelines: &mut [Pipeline], streams: &[Stream], block: usize) -> u64 {
     events
 }
 
+/// One benchmark: its full id (`group/function/parameter`), the
+/// channel-samples one run processes, and the run itself (returns a count
+/// that depends on the work, so it cannot be optimised away).
+struct Case {
+    id: String,
+    elements: u64,
+    run: Box<dyn FnMut() -> u64>,
+}
+
+impl Case {
+    fn group(&self) -> &str {
+        self.id.split('/').next().unwrap_or("")
+    }
+}
+
+/// The whole session through freshly built pipelines (the clone of the
+/// templates is part of a run: a few kB, < 0.1% of it).
+fn pipeline_case(id: String, streams: Vec<Stream>, block: usize) -> Case {
+    let templates = fresh(&streams);
+    // sanity: the session produces events (the detectors run)
+    let events = run(&mut templates.clone(), &streams, block);
+    assert!(events > 0, "{id}: no events from the session");
+    Case {
+        elements: streams.iter().map(Stream::channel_samples).sum(),
+        run: Box::new(move || run(&mut templates.clone(), &streams, block)),
+        id,
+    }
+}
+
 fn block_id(block: usize) -> String {
     match block {
         1 => "tick".to_string(),
@@ -227,57 +262,32 @@ fn block_id(block: usize) -> String {
     }
 }
 
-fn bench_streams(c: &mut Criterion, group: &str, cases: &[(String, usize, Vec<Stream>)]) {
-    let mut g = c.benchmark_group(group);
-    for (id, param, streams) in cases {
-        let blocks: &[usize] = if group == "six_roles" {
-            &[1, 256]
-        } else if group == "rate" {
-            &[1]
-        } else {
-            &BLOCKS
-        };
-        for &block in blocks {
-            let templates = fresh(streams);
-            // sanity: the session produces events (the detectors run)
-            let events = run(&mut templates.clone(), streams, block);
-            assert!(events > 0, "{group}/{id}: no events from the session");
-            g.throughput(Throughput::Elements(
-                streams.iter().map(Stream::channel_samples).sum(),
-            ));
-            let name = if group == "rate" {
-                id.clone()
-            } else {
-                block_id(block)
-            };
-            g.bench_with_input(BenchmarkId::new(name, param), param, |b, _| {
-                b.iter_batched(
-                    || templates.clone(),
-                    |mut p| black_box(run(&mut p, streams, block)),
-                    BatchSize::LargeInput,
-                )
-            });
+/// The simulated-stream cases whose id `wanted` accepts.
+fn simulated_cases(wanted: &dyn Fn(&str) -> bool, cases: &mut Vec<Case>) {
+    for channels in [1usize, 2, 4, 8] {
+        for block in BLOCKS {
+            let id = format!("pipeline/{}/{channels}", block_id(block));
+            if wanted(&id) {
+                cases.push(pipeline_case(id, emg_streams(channels), block));
+            }
         }
     }
-    g.finish();
-}
-
-fn pipeline(c: &mut Criterion) {
-    let cases: Vec<_> = [1usize, 2, 4, 8]
-        .iter()
-        .map(|&n| (String::new(), n, emg_streams(n)))
-        .collect();
-    bench_streams(c, "pipeline", &cases);
-    bench_streams(c, "six_roles", &[(String::new(), 6, vec![six_roles()])]);
-    let rates = [
-        ("250", "cyton"),
-        ("1000", "emg-probe"),
-        ("2000", "emg-probe-2000"),
-    ]
-    .iter()
-    .map(|(rate, device)| (rate.to_string(), 2, vec![simulate(device, 1)]))
-    .collect::<Vec<_>>();
-    bench_streams(c, "rate", &rates);
+    for block in [1, 256] {
+        let id = format!("six_roles/{}/6", block_id(block));
+        if wanted(&id) {
+            cases.push(pipeline_case(id, vec![six_roles()], block));
+        }
+    }
+    for (rate, device) in [
+        (250, "cyton"),
+        (1000, "emg-probe"),
+        (2000, "emg-probe-2000"),
+    ] {
+        let id = format!("rate/{rate}/2");
+        if wanted(&id) {
+            cases.push(pipeline_case(id, vec![simulate(device, 1)], 1));
+        }
+    }
 }
 
 fn read_csv(bytes: &[u8]) -> CsvReader<BufReader<&[u8]>> {
@@ -319,83 +329,163 @@ impl SampleSource for Items<'_> {
     }
 }
 
-fn bench_recording(g: &mut BenchmarkGroup<'_, WallTime>, id: &str, path: &Path) {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+/// Each channel's block through a fresh `Chain` built from `config`.
+fn chain_case(id: String, config: ChainConfig, columns: Rc<Vec<Vec<f64>>>) -> Case {
+    let frames = columns.first().map_or(0, Vec::len);
+    let mut out = vec![0.0; frames];
+    Case {
+        id,
+        elements: (frames * columns.len()) as u64,
+        run: Box::new(move || {
+            for x in columns.iter() {
+                let mut chain = Chain::new(&config).expect("valid chain");
+                chain.process(black_box(x), &mut out);
+                black_box(&out);
+            }
+            out.len() as u64
+        }),
+    }
+}
+
+/// The recording cases (see the module docs) whose id `wanted` accepts.
+fn recording_cases(name: &str, path: &Path, wanted: &dyn Fn(&str) -> bool, cases: &mut Vec<Case>) {
+    let ids = ["frames", "csv", "bandpass", "bandpass_rms", "emg_chain"]
+        .map(|f| format!("recording/{f}/{name}"));
+    if !ids.iter().any(|id| wanted(id)) {
+        return;
+    }
+    let bytes = Rc::new(std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())));
     let mut reader = read_csv(&bytes);
     let spec = reader.spec();
     let mut items = Vec::new();
     while let Some(item) = reader.next_item().expect("readable recording") {
         items.push(item);
     }
-    let frames = items
+    let frames: Vec<Frame> = items
         .iter()
-        .filter(|i| matches!(i, SourceItem::Frame(_)))
-        .count();
-    g.throughput(Throughput::Elements((frames * spec.len()) as u64));
-    g.bench_function(BenchmarkId::new("frames", id), |b| {
-        b.iter(|| {
-            analyze(&mut Items {
-                spec,
-                items: black_box(&items).iter(),
-            })
-        })
-    });
-    g.bench_function(BenchmarkId::new("csv", id), |b| {
-        b.iter(|| analyze(&mut read_csv(black_box(&bytes))))
-    });
-    // The like-for-like of BrainFlow's band-pass + rolling filter: the same
-    // 4th-order 20-450 Hz band-pass and a 50 ms moving RMS, nothing else,
-    // per channel over the whole recording (each channel's block through
-    // `Chain::process`).
-    let mut config = ChainConfig::passthrough(spec.rate_hz());
-    config.band_hz = Some((20.0, 450.0f64.min(0.45 * spec.rate_hz())));
-    config.band_order = 4;
-    config.envelope = EnvelopeConfig::MovingRms { window_ms: 50.0 };
-    let columns: Vec<Vec<f64>> = (0..spec.len())
-        .map(|ch| {
-            items
-                .iter()
-                .filter_map(|i| match i {
-                    SourceItem::Frame(f) => Some(f.get(ch)),
-                    SourceItem::Gap { .. } => None,
-                })
-                .collect()
+        .filter_map(|i| match i {
+            SourceItem::Frame(f) => Some(*f),
+            SourceItem::Gap { .. } => None,
         })
         .collect();
-    let mut out = vec![0.0; frames];
-    g.bench_function(BenchmarkId::new("bandpass_rms", id), |b| {
-        b.iter(|| {
-            for x in &columns {
-                let mut chain = Chain::new(&config).expect("band-pass + RMS chain");
-                chain.process(black_box(x), &mut out);
-                black_box(&out);
+    let elements = (frames.len() * spec.len()) as u64;
+    let columns: Rc<Vec<Vec<f64>>> = Rc::new(
+        (0..spec.len())
+            .map(|ch| frames.iter().map(|f| f.get(ch)).collect())
+            .collect(),
+    );
+    let rate = spec.rate_hz();
+    let mut bandpass = ChainConfig::passthrough(rate);
+    bandpass.band_hz = Some((20.0, 450.0f64.min(0.45 * rate)));
+    bandpass.band_order = 4;
+    let mut bandpass_rms = bandpass;
+    bandpass_rms.envelope = EnvelopeConfig::MovingRms { window_ms: 50.0 };
+    let items = Rc::new(items);
+    for id in ids {
+        if !wanted(&id) {
+            continue;
+        }
+        let function = id.split('/').nth(1).unwrap_or("");
+        cases.push(match function {
+            "frames" => {
+                let items = Rc::clone(&items);
+                Case {
+                    id,
+                    elements,
+                    run: Box::new(move || {
+                        analyze(&mut Items {
+                            spec,
+                            items: black_box(&items).iter(),
+                        })
+                    }),
+                }
             }
-        })
-    });
+            "csv" => {
+                let bytes = Rc::clone(&bytes);
+                Case {
+                    id,
+                    elements,
+                    run: Box::new(move || analyze(&mut read_csv(black_box(&bytes)))),
+                }
+            }
+            "bandpass" => chain_case(id, bandpass, Rc::clone(&columns)),
+            "bandpass_rms" => chain_case(id, bandpass_rms, Rc::clone(&columns)),
+            _ => chain_case(id, ChainConfig::emg(rate), Rc::clone(&columns)),
+        });
+    }
 }
 
-fn recording(c: &mut Criterion) {
+fn all_cases(wanted: &dyn Fn(&str) -> bool) -> Vec<Case> {
+    let mut cases = Vec::new();
+    simulated_cases(wanted, &mut cases);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut recordings = vec![(
-        "sim_emg_glazer_short_healthy_s1".to_string(),
-        root.join(FIXTURE),
-    )];
+    let fixture_name = Path::new(FIXTURE)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("fixture");
+    recording_cases(fixture_name, &root.join(FIXTURE), wanted, &mut cases);
     if let Some(path) = std::env::var_os("LEVATOR_BENCH_CSV") {
-        recordings.push(("external".to_string(), PathBuf::from(path)));
+        recording_cases("external", Path::new(&path), wanted, &mut cases);
     }
-    let mut g = c.benchmark_group("recording");
-    for (id, path) in &recordings {
-        bench_recording(&mut g, id, path);
-    }
-    g.finish();
+    cases
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default()
+/// `LEVATOR_BENCH_CASE=ID LEVATOR_BENCH_REPEAT=N`: run one case N times
+/// without criterion and print what was done, so that a caller can take the
+/// CPU time of the whole process (e.g. `getrusage` of a child, or
+/// `perf stat -e task-clock`) for N runs and for 1 run and divide the
+/// difference by (N - 1) x elements. Unlike wall time, CPU time is not
+/// inflated when other processes take the cores away.
+fn repeat_mode(id: &str, repeat: u64) {
+    let mut cases = all_cases(&|c| c == id);
+    let Some(case) = cases.first_mut() else {
+        eprintln!("unknown case {id:?}");
+        std::process::exit(2);
+    };
+    let mut check = 0u64;
+    for _ in 0..repeat {
+        check = check.wrapping_add((case.run)());
+    }
+    println!(
+        "case={} elements={} repeat={repeat} check={check}",
+        case.id, case.elements
+    );
+}
+
+fn main() {
+    if let Ok(id) = std::env::var("LEVATOR_BENCH_CASE") {
+        let repeat = std::env::var("LEVATOR_BENCH_REPEAT")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(1);
+        return repeat_mode(&id, repeat);
+    }
+    let mut c = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3))
-        .sample_size(10);
-    targets = pipeline, recording
+        .sample_size(10)
+        .configure_from_args();
+    let mut cases = all_cases(&|_| true);
+    let mut groups: Vec<String> = Vec::new();
+    for case in &cases {
+        if !groups.iter().any(|g| g == case.group()) {
+            groups.push(case.group().to_string());
+        }
+    }
+    for group in groups {
+        let mut g = c.benchmark_group(group.as_str());
+        for case in cases.iter_mut().filter(|k| k.group() == group) {
+            g.throughput(Throughput::Elements(case.elements));
+            // "group/function/parameter" -> criterion's own id layout
+            let rest = &case.id[group.len() + 1..];
+            let id = match rest.rsplit_once('/') {
+                Some((function, parameter)) => BenchmarkId::new(function, parameter),
+                None => BenchmarkId::from_parameter(rest),
+            };
+            let run = &mut case.run;
+            g.bench_function(id, |b| b.iter(&mut *run));
+        }
+        g.finish();
+    }
+    c.final_summary();
 }
-criterion_main!(benches);

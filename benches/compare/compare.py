@@ -83,13 +83,15 @@ def match(truth, detected, tolerance_s):
 
 
 def timed(fn, repeat):
-    """Wall time of each call, after one untimed warm-up call."""
+    """(wall, CPU) seconds of each call, after one untimed warm-up call. CPU
+    is the whole Python process's (all threads), so a tool that used more
+    than one thread would show it."""
     fn()
     out = []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()
-        out.append(time.perf_counter() - t0)
+        out.append((time.perf_counter() - t0, time.process_time() - c0))
     return out
 
 
@@ -151,7 +153,10 @@ def main():
     ap.add_argument("--csv", required=True)
     ap.add_argument("--truth", required=True)
     ap.add_argument("--levator", required=True, help="the levator binary")
-    ap.add_argument("--criterion-dir", required=True, help="CARGO_TARGET_DIR of the bench run")
+    ap.add_argument("--criterion-dir", required=True, help="CARGO_TARGET_DIR of the criterion run (wall times)")
+    ap.add_argument("--bench-exe", required=True, help="the benches/pipeline.rs executable (CPU-time mode)")
+    ap.add_argument("--cpu-rounds", type=int, default=3, help="rounds of the levator CPU-time measurement")
+    ap.add_argument("--cpu-seconds", type=float, default=1.0, help="CPU seconds per levator measurement")
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--slow-repeat", type=int, default=3, help="repeats of NeuroKit2/BioSPPy")
     ap.add_argument("--tolerance", type=float, default=1.0, help="onset match tolerance (s)")
@@ -177,27 +182,24 @@ def main():
     fs = int(rate)
     print(f"signal: {args.csv}: {n} samples x {channels} channels at {rate:g} Hz "
           f"({n / rate:.0f} s), {len(truth)} truth contraction onsets (pelvic_emg)")
-    print(f"versions: python {sys.version.split()[0]}, numpy {np.__version__}, scipy {scipy.__version__}, "
-          f"brainflow {brainflow.__version__ if hasattr(brainflow, '__version__') else '?'}, "
-          f"neurokit2 {nk.__version__}, biosppy {__import__('biosppy').__version__}")
+    from importlib.metadata import version
+
+    print("versions: python " + sys.version.split()[0] + ", " + ", ".join(
+        f"{p} {version(p)}" for p in ("numpy", "scipy", "brainflow", "neurokit2", "biosppy")))
 
     rows = []
 
-    def add(tool, timed_what, times, onsets=None, note="", elements=samples, load=None):
-        ns = [t / elements * 1e9 for t in times]
-        rows.append(
-            dict(
-                tool=tool,
-                timed=timed_what,
-                best_ns=min(ns),
-                median_ns=statistics.median(ns),
-                onsets=onsets,
-                note=note,
-                load=load or load_average(),
-            )
-        )
-        print(f"  {tool}: best {min(ns):.2f} ns, median {statistics.median(ns):.2f} ns "
-              f"per channel-sample (load {rows[-1]['load']})", flush=True)
+    def stats(ns):
+        return dict(best=min(ns), median=statistics.median(ns))
+
+    def add(tool, timed_what, times, onsets=None, note="", elements=samples):
+        wall = stats([w / elements * 1e9 for w, _ in times])
+        cpu = stats([c / elements * 1e9 for _, c in times])
+        rows.append(dict(tool=tool, timed=timed_what, wall=wall, cpu=cpu, onsets=onsets, note=note,
+                         load=load_average()))
+        print(f"  {tool}: CPU median {cpu['median']:.2f} (best {cpu['best']:.2f}), wall median "
+              f"{wall['median']:.2f} (best {wall['best']:.2f}) ns per channel-sample "
+              f"(load {rows[-1]['load']})", flush=True)
 
     # --- scipy -----------------------------------------------------------
     sos = signal.butter(4, [20, 450], "bandpass", fs=rate, output="sos")
@@ -235,7 +237,7 @@ def main():
         return d
 
     copy_times = timed(bf_copy, args.repeat)
-    copy_note = f"includes a numpy copy of the input (in-place API): {min(copy_times) / samples * 1e9:.2f} ns"
+    copy_note = f"includes a numpy copy of the input (in-place API): {min(c for _, c in copy_times) / samples * 1e9:.2f} ns"
     add("BrainFlow perform_bandpass", "band-pass Butterworth 4th-order 20-450 Hz, per channel",
         timed(bf_bandpass, args.repeat), note=copy_note)
     add("BrainFlow perform_rolling_filter", "rolling mean, 50 samples, per channel",
@@ -271,48 +273,67 @@ def main():
     add("BioSPPy emg.emg", "filter + onsets, per channel", timed(bs_run, args.slow_repeat))
     bs_onsets = [i / rate for i in np.asarray(bs_result[0]["onsets"]).ravel()]
 
-    # --- levator library (criterion, same sitting) -----------------------
+    # --- levator library: CPU time (repeat mode) + criterion wall time ---
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import cpu_time
+
     lev_rows = [
-        ("levator Pipeline (library)", "recording/frames/external",
-         "whole Pipeline on parsed frames: conditioning (14 biquads) + moving RMS + baseline + all detectors"),
-        ("levator CsvReader + Pipeline (library)", "recording/csv/external",
+        ("levator Pipeline (library)", "frames",
+         "whole Pipeline on parsed frames: conditioning (14 biquads) + 50 ms RMS + quality + baseline + all detectors"),
+        ("levator CsvReader + Pipeline (library)", "csv",
          "levator-csv parsing + the whole Pipeline (analyze without output)"),
-        ("levator band-pass + 50 ms RMS (library)", "recording/bandpass_rms/external",
-         "only the same 4th-order 20-450 Hz band-pass + 50 ms moving RMS per channel (Chain, block): "
-         "BrainFlow's pair, like for like"),
-        ("levator SosFilter band-pass (library)", "bandpass_4th_20_450/block/2",
-         "band-pass alone, same design as scipy's (cond's benches/conditioning.rs)"),
-        ("levator EMG Chain (library)", "emg_chain/block/2",
-         "full EMG conditioning chain alone (cond's benches/conditioning.rs)"),
+        ("levator band-pass (library)", "bandpass",
+         "only the same 4th-order 20-450 Hz band-pass (scipy's sosfilt, like for like)"),
+        ("levator band-pass + 50 ms RMS (library)", "bandpass_rms",
+         "only the same band-pass + a 50 ms moving RMS (BrainFlow's pair, like for like)"),
+        ("levator EMG Chain (library)", "emg_chain", "the full EMG conditioning chain alone"),
     ]
-    for tool, bench_id, what in lev_rows:
+    print("  levator library, CPU time (benches/compare/cpu_time.py):", flush=True)
+    cpu_res = cpu_time.measure(args.bench_exe, [f"recording/{f}/external" for _, f, _ in lev_rows],
+                               rounds=args.cpu_rounds, min_seconds=args.cpu_seconds, csv=args.csv,
+                               log=sys.stdout)
+    for tool, function, what in lev_rows:
+        bench_id = f"recording/{function}/external"
+        c = cpu_res[bench_id]
         try:
-            best, median = criterion_result(args.criterion_dir, bench_id)
-        except OSError as e:
-            print(f"  {tool}: no criterion result ({e})")
-            continue
-        rows.append(dict(tool=tool, timed=what, best_ns=best, median_ns=median, onsets=None,
-                         note=f"criterion {bench_id}", load=load_average()))
-        print(f"  {tool}: best {best:.2f} ns, median {median:.2f} ns per channel-sample")
+            wb, wm = criterion_result(args.criterion_dir, bench_id)
+            wall = dict(best=wb, median=wm)
+        except OSError:
+            wall = dict(best=float("nan"), median=float("nan"))
+        rows.append(dict(tool=tool, timed=what, wall=wall, cpu=dict(best=c["best_ns"], median=c["median_ns"]),
+                         onsets=None, note=f"`{bench_id}`", load=c["load"]))
+        print(f"  {tool}: CPU median {c['median_ns']:.2f} (best {c['best_ns']:.2f}), criterion wall median "
+              f"{wall['median']:.2f} (best {wall['best']:.2f}) ns per channel-sample")
 
     # --- levator analyze as a whole process -----------------------------
     out_path = os.path.join(tempfile.mkdtemp(prefix="levator-compare-"), "events.jsonl")
     cmd = [args.levator, "analyze", "--format", "jsonl", args.csv]
+    import resource
+
+    def child_cpu():
+        r = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return r.ru_utime + r.ru_stime
+
+    runs = max(args.repeat, 10)
+    times = []
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)  # warm-up (page cache)
+    for _ in range(runs):
+        c0, t0 = child_cpu(), time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        times.append((time.perf_counter() - t0, child_cpu() - c0))
+    how = f"{runs} runs, CPU from getrusage"
     hyperfine = shutil.which("hyperfine")
     if hyperfine:
         hf_json = out_path + ".hyperfine.json"
         shell_cmd = " ".join(cmd) + " > /dev/null"
-        subprocess.run([hyperfine, "--warmup", "2", "--runs", str(max(args.repeat, 10)), "--export-json",
+        subprocess.run([hyperfine, "--warmup", "2", "--runs", str(runs), "--export-json",
                         hf_json, "--style", "none", shell_cmd], check=True,
                        stdout=subprocess.DEVNULL)
         with open(hf_json) as f:
-            times = json.load(f)["results"][0]["times"]
-        how = "hyperfine"
-    else:
-        def run_analyze():
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        times = timed(run_analyze, max(args.repeat, 10))
-        how = "repeated runs"
+            hf = json.load(f)["results"][0]["times"]
+        # wall from hyperfine, CPU from our own runs (same count)
+        times = [(w, c) for w, (_, c) in zip(sorted(hf), sorted(times, key=lambda t: t[1]))]
+        how = f"wall: hyperfine, {runs} runs; CPU: getrusage of {runs} runs"
     with open(out_path, "w") as f:
         subprocess.run(cmd, check=True, stdout=f)
     lev_onsets = []
@@ -322,8 +343,10 @@ def main():
             if e["kind"] == "contraction" and e.get("phase") == "start" and \
                     e.get("channel", "pelvic_emg") == "pelvic_emg":
                 lev_onsets.append(e["onset_s"])
-    add("levator analyze (process)", f"whole process: start, parse CSV, Pipeline, JSONL out ({how})",
-        times, onsets=lev_onsets, note=f"{min(times) * 1e3:.0f} ms best wall for {n / rate:.0f} s")
+    add("levator analyze (process)", f"whole process: start, read + parse CSV, Pipeline, JSONL out ({how})",
+        times, onsets=lev_onsets,
+        note=f"{min(w for w, _ in times) * 1e3:.0f} ms best wall, {min(c for _, c in times) * 1e3:.0f} ms best "
+             f"CPU for {n / rate:.0f} s of signal")
     for r in rows:
         if r["tool"] == "levator Pipeline (library)":
             r["onsets"] = lev_onsets  # the same pipeline, the same events
@@ -353,44 +376,51 @@ def main():
     ref = next((r for r in rows if r["tool"] == "levator Pipeline (library)"), None)
 
     # --- table -----------------------------------------------------------
+    def fmt(v):
+        return "n/a" if v != v else (f"{v:,.0f}" if v >= 1000 else f"{v:.2f}")
+
     print()
-    print(f"ns per channel-sample on {os.path.basename(args.csv)} ({n} x {channels} ch, {rate:g} Hz); "
-          f"ratio = tool / levator Pipeline (>1: levator faster); onsets vs {len(truth)} truth "
-          f"contraction onsets, tolerance {args.tolerance:g} s")
+    print(f"ns per channel-sample on {os.path.basename(args.csv)} ({n} x {channels} ch, {rate:g} Hz). CPU = "
+          f"process CPU time (not inflated by other load), wall = elapsed; median (best) of the repeats. "
+          f"Ratio = tool / levator Pipeline, > 1: levator faster. Onsets vs {len(truth)} truth contraction "
+          f"onsets, tolerance {args.tolerance:g} s.")
     print()
-    print("| tool | timed | best ns | median ns | ratio (median) | ratio (best) | onsets found | recall | "
-          "precision | median abs onset error | load |")
+    print("| tool | timed | CPU ns median (best) | wall ns median (best) | ratio CPU | ratio wall | onsets found "
+          "| recall | precision | median abs onset error | load |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
-        ratio_m = r["median_ns"] / ref["median_ns"] if ref else float("nan")
-        ratio_b = r["best_ns"] / ref["best_ns"] if ref else float("nan")
+        rc = r["cpu"]["median"] / ref["cpu"]["median"] if ref else float("nan")
+        rw = r["wall"]["median"] / ref["wall"]["median"] if ref else float("nan")
         if r.get("detected") is not None:
             acc = (f"{r['detected']} ({r['onset_rule']}) | {r['recall']:.2f} | {r['precision']:.2f} | "
                    f"{r['median_abs_error_ms']:.0f} ms")
         else:
-            acc = "n/a | | |"
-        print(f"| {r['tool']} | {r['timed']}{'; ' + r['note'] if r['note'] else ''} | {r['best_ns']:.2f} | "
-              f"{r['median_ns']:.2f} | {ratio_m:.2f} | {ratio_b:.2f} | {acc} | {r['load']} |")
+            acc = " | | |"
+        print(f"| {r['tool']} | {r['timed']}{'; ' + r['note'] if r['note'] else ''} | "
+              f"{fmt(r['cpu']['median'])} ({fmt(r['cpu']['best'])}) | "
+              f"{fmt(r['wall']['median'])} ({fmt(r['wall']['best'])}) | {fmt(rc)} | {fmt(rw)} | {acc} | "
+              f"{r['load']} |")
 
     # --- targets ---------------------------------------------------------
     def find(tool):
         return next((r for r in rows if r["tool"] == tool), None)
 
     sp, bf = find("scipy sosfilt"), find("BrainFlow band-pass + rolling filter")
-    if ref and sp and bf:
-        print()
-        for stat in ("median_ns", "best_ns"):
-            lv = ref[stat]
-            print(f"targets ({stat[:-3]}): levator Pipeline {lv:.2f} ns vs scipy band-pass {sp[stat]:.2f} ns -> "
-                  f"{'MET' if lv <= sp[stat] else 'NOT MET'} (levator/scipy = {lv / sp[stat]:.2f}); "
-                  f"vs BrainFlow band-pass + rolling {bf[stat]:.2f} ns -> "
-                  f"{'MET' if bf[stat] >= 2 * lv else 'NOT MET'} (BrainFlow/levator = {bf[stat] / lv:.2f}, need >= 2)")
-    lb, ls = find("levator band-pass + 50 ms RMS (library)"), find("levator SosFilter band-pass (library)")
-    if lb and ls and sp and bf:
-        print("like for like (median): levator band-pass {:.2f} ns vs scipy sosfilt {:.2f} ns (scipy/levator = {:.2f}); "
-              "levator band-pass + RMS {:.2f} ns vs BrainFlow band-pass + rolling {:.2f} ns (BrainFlow/levator = {:.2f})"
-              .format(ls["median_ns"], sp["median_ns"], sp["median_ns"] / ls["median_ns"], lb["median_ns"],
-                      bf["median_ns"], bf["median_ns"] / lb["median_ns"]))
+    lb, ls = find("levator band-pass + 50 ms RMS (library)"), find("levator band-pass (library)")
+    print()
+    for clock in ("cpu", "wall"):
+        if not (ref and sp and bf):
+            break
+        lv, s_, b_ = ref[clock]["median"], sp[clock]["median"], bf[clock]["median"]
+        print(f"targets ({clock}, medians): levator Pipeline {lv:.2f} ns vs scipy band-pass {s_:.2f} ns -> "
+              f"{'MET' if lv <= s_ else 'NOT MET'} (levator/scipy = {lv / s_:.2f}); vs BrainFlow band-pass + "
+              f"rolling {b_:.2f} ns -> {'MET' if b_ >= 2 * lv else 'NOT MET'} (BrainFlow/levator = {b_ / lv:.2f}, "
+              f"need >= 2)")
+        if lb and ls:
+            print(f"like for like ({clock}, medians): levator band-pass {ls[clock]['median']:.2f} ns vs scipy "
+                  f"sosfilt {s_:.2f} ns (scipy/levator = {s_ / ls[clock]['median']:.2f}); levator band-pass + "
+                  f"RMS {lb[clock]['median']:.2f} ns vs BrainFlow band-pass + rolling {b_:.2f} ns "
+                  f"(BrainFlow/levator = {b_ / lb[clock]['median']:.2f})")
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump(dict(csv=args.csv, samples=n, channels=channels, rate_hz=rate, truth=len(truth),

@@ -45,6 +45,13 @@ fi
 echo "== build (release)"
 (cd "$repo" && cargo build --release -p levator-cli --quiet)
 levator=$CARGO_TARGET_DIR/release/levator
+# the criterion bench executable, also used in its CPU-time repeat mode
+bench_exe=$(cd "$repo" && cargo bench --bench pipeline --no-run 2>&1 |
+    sed -n 's/.*Executable .*(\(.*\)).*/\1/p' | tail -1)
+[ -x "$bench_exe" ] || {
+    echo "cannot find the pipeline bench executable" >&2
+    exit 1
+}
 
 if [ "$mode" != scaling ]; then
     echo "== python environment ($venv)"
@@ -58,21 +65,23 @@ if [ "$mode" != scaling ]; then
     rec=$work/glazer_healthy_emg_s1.csv
     "$levator" simulate --scenario glazer --subject healthy --device emg-probe --seed 1 --out "$rec"
 
-    echo "== levator library: criterion on the same recording (load $(load))"
+    echo "== levator library: criterion (wall time) on the same recording (load $(load))"
+    rm -rf "$CARGO_TARGET_DIR"/criterion/recording/*/external # no stale results
     (cd "$repo" && LEVATOR_BENCH_CSV=$rec cargo bench --quiet --bench pipeline -- \
-        '^recording/(frames|csv|bandpass_rms)/external$' 2>&1 | grep -E '^recording|time:|thrpt:')
-    echo "== levator library: band-pass and EMG chain alone (load $(load))"
-    (cd "$repo" && cargo bench --quiet --bench conditioning -- \
-        '^(bandpass_4th_20_450|emg_chain)/block/2$' 2>&1 | grep -E '^(bandpass|emg_chain)|time:|thrpt:')
+        '^recording/[a-z_]+/external$' 2>&1 | grep -E '^recording|time:|thrpt:')
 
     echo "== python tools and levator analyze, same sitting (load $(load))"
     "$venv/bin/python" "$here/compare.py" --csv "$rec" --truth "${rec%.csv}.truth.jsonl" \
-        --levator "$levator" --criterion-dir "$CARGO_TARGET_DIR" --repeat "$repeat" \
+        --levator "$levator" --criterion-dir "$CARGO_TARGET_DIR" --bench-exe "$bench_exe" --repeat "$repeat" \
         --json-out "$work/compare.json"
     echo "load average after: $(load)"
 fi
 
 if [ "$mode" != compare ]; then
+    echo "== scaling: whole Pipeline, CPU time per channel-sample vs channels, block size, rate (load $(load))"
+    "$python" "$here/cpu_time.py" --exe "$bench_exe" --rounds 3 --min-seconds 1.0 \
+        pipeline/{tick,block32,block256}/{1,2,4,8} six_roles/{tick,block256}/6 rate/{250,1000,2000}/2 \
+        --json-out "$work/scaling_cpu.json"
     echo "== scaling: levator analyze on 1, 10 and 60 minutes of 1 kHz 2-channel sEMG"
     echo "   (10 s rest, then Kegels 5 s on / 5 s rest; peak RSS from /usr/bin/time -v)"
     printf '| input | rows | CSV size | wall (s) | user (s) | max RSS (kB) | events | load |\n'
