@@ -58,13 +58,15 @@ pub fn analyze(
             write_ok(writeln!(out, "  {}", style.dim(&n)))?;
         }
     }
-    let mut markers: Vec<Marker> = rec
-        .markers()
+    // Every annotation is shown inline (operator notes too: `husten`,
+    // `valsalva` explain activity); only protocol markers are scored.
+    let mut timeline: Vec<Marker> = rec.markers().to_vec();
+    timeline.sort_by(|a, b| a.stream_s.total_cmp(&b.stream_s));
+    let markers: Vec<Marker> = timeline
         .iter()
         .filter(|m| m.kind != MarkerKind::Note)
         .cloned()
         .collect();
-    markers.sort_by(|a, b| a.stream_s.total_cmp(&b.stream_s));
     let mut next_marker = 0;
     let mut summary = Summary::new(pipeline.pelvic_role(), spec.rate_hz());
     let (_, size) = rec.progress();
@@ -74,11 +76,17 @@ pub fn analyze(
         summary.step(step.events, &step.snapshot);
         progress.update(counter.get());
         if table {
-            while next_marker < markers.len() && markers[next_marker].stream_s <= step.snapshot.t_s
+            while next_marker < timeline.len()
+                && timeline[next_marker].stream_s <= step.snapshot.t_s
             {
-                let m = &markers[next_marker];
+                let m = &timeline[next_marker];
                 next_marker += 1;
-                let line = format!("{:>8.2}s  ▸  marker {}", m.stream_s, m.label);
+                let what = if m.kind == MarkerKind::Note {
+                    "note"
+                } else {
+                    "marker"
+                };
+                let line = format!("{:>8.2}s  ▸  {what} {}", m.stream_s, m.label);
                 if !write_ok(printer.note(&mut out, &line))? {
                     return Ok(false);
                 }
