@@ -27,6 +27,36 @@ pub enum FormatArg {
     EmgText,
 }
 
+/// The levator-csv reader reports text that is not UTF-8 without a line
+/// number; find the line so the error names it.
+fn csv_error_text(msg: &str, path: &Path) -> String {
+    if !msg.contains("valid UTF-8") {
+        return msg.to_string();
+    }
+    match first_non_utf8_line(path) {
+        Some(line) => format!("line {line}: not valid UTF-8 text (levator-csv is UTF-8)"),
+        None => msg.to_string(),
+    }
+}
+
+/// 1-based number of the first line of `path` that is not valid UTF-8.
+fn first_non_utf8_line(path: &Path) -> Option<u64> {
+    use std::io::BufRead;
+    let mut r = BufReader::new(File::open(path).ok()?);
+    let mut buf = Vec::new();
+    let mut line = 0u64;
+    loop {
+        buf.clear();
+        if r.read_until(b'\n', &mut buf).ok()? == 0 {
+            return None;
+        }
+        line += 1;
+        if std::str::from_utf8(&buf).is_err() {
+            return Some(line);
+        }
+    }
+}
+
 /// A file that counts the bytes read from it (for the progress bar).
 #[derive(Debug)]
 pub struct CountingFile {
@@ -107,7 +137,9 @@ impl Recording {
             read: Rc::clone(&read),
         });
         let reader = match format {
-            InputFormat::LevatorCsv => Reader::Csv(CsvReader::new(buffered).map_err(|e| err(&e))?),
+            InputFormat::LevatorCsv => Reader::Csv(
+                CsvReader::new(buffered).map_err(|e| err(&csv_error_text(&e.to_string(), path)))?,
+            ),
             InputFormat::Manometry => Reader::Manometry(
                 ManometryReader::new(buffered, ManometryOptions::default()).map_err(|e| err(&e))?,
             ),
@@ -224,7 +256,9 @@ impl SampleSource for Recording {
 
     fn next_item(&mut self) -> CliResult<Option<SourceItem>> {
         let r = match &mut self.reader {
-            Reader::Csv(r) => r.next_item().map_err(|e| e.to_string()),
+            Reader::Csv(r) => r
+                .next_item()
+                .map_err(|e| csv_error_text(&e.to_string(), Path::new(&self.name))),
             Reader::Manometry(r) => r.next_item().map_err(|e| e.to_string()),
             Reader::EmgText(r) => r.next_item().map_err(|e| e.to_string()),
         };

@@ -123,7 +123,11 @@ fn non_utf8_bytes() {
     // Non-UTF-8 bytes in a levator-csv file: one clear line.
     let body = b"# levator-csv v1\n# rate_hz=10 note=f\xfcr\nt_s,pelvic_pressure_cmh2o\n0.0,1\n";
     let p = write(&dir, "latin1.csv", body);
-    assert_one_line_error(&analyze(&p), &["latin1.csv", "UTF-8"]);
+    assert_one_line_error(&analyze(&p), &["latin1.csv", "line 2", "UTF-8"]);
+    // ... also in a data row.
+    let body = b"# levator-csv v1\n# rate_hz=10\nt_s,pelvic_pressure_cmh2o\n0.0,1\n0.1,\xff\n";
+    let p = write(&dir, "latin1row.csv", body);
+    assert_one_line_error(&analyze(&p), &["latin1row.csv", "line 5", "UTF-8"]);
     let _ = std::fs::remove_dir_all(dir);
 }
 
