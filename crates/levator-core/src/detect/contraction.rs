@@ -91,9 +91,12 @@ pub struct ContractionConfig {
     pub smoothing_s: f64,
     /// For this long after the smoothed level re-entered the resting band
     /// after a contraction, a new start is judged on the smoothed level
-    /// (s). Default 1.0 s: the tail of a slow release still lifts the
-    /// envelope by about one resting SD, enough for noise to cross the
-    /// activity threshold; protocols rest >= 5 s between squeezes.
+    /// (s), or on the unsmoothed level crossing twice the activity margin.
+    /// Default 1.0 s: the tail of a slow release still lifts the envelope
+    /// by about one resting SD, enough for noise to cross the activity
+    /// threshold, but not twice as far; real bursts can follow each other
+    /// 0.5 s apart (the BioSPPy EMG recording of issue 7) and rise far
+    /// above it.
     pub rearm_settle_s: f64,
 }
 
@@ -482,7 +485,7 @@ impl ContractionDetector {
             return if self.since_armed >= self.settle {
                 level > band.on
             } else {
-                smooth > band.on
+                smooth > band.on || level > band.on + (band.on - band.rest)
             };
         }
         let excess = (self.valley_level - band.rest).max(0.0);

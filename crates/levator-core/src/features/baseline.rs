@@ -21,7 +21,9 @@
 //!    constant [`BaselineConfig::tracking_tau_s`], default 30 s), but only
 //!    for samples the caller judges to be at rest
 //!    ([`Baseline::update`]'s `at_rest`); the variability is measured
-//!    around a 5 s local mean, so drift is not mistaken for variability. During a contraction, a hold or a
+//!    around a 5 s local mean, so drift is not mistaken for variability;
+//!    the smaller of a slow and a 4x faster estimate is used, so a
+//!    calibration spoilt by an early contraction recovers within seconds. During a contraction, a hold or a
 //!    push nothing moves, so a 60 s endurance hold cannot drag the rest
 //!    level up. While the signal sits *below* the resting band for a long
 //!    time (the user's tone settled lower than during calibration) the
@@ -151,6 +153,8 @@ pub struct Baseline {
     c_tx: f64,
     local: f64,
     alpha_local: f64,
+    var_fast: f64,
+    alpha_var_fast: f64,
     rest: f64,
     var: f64,
     alpha_track: f64,
@@ -182,6 +186,8 @@ impl Baseline {
             c_tx: 0.0,
             local: 0.0,
             alpha_local: smoothing_alpha(LOCAL_MEAN_TAU_S, rate_hz),
+            var_fast: 0.0,
+            alpha_var_fast: smoothing_alpha(config.tracking_tau_s / 4.0, rate_hz),
             rest: 0.0,
             var: 0.0,
             alpha_track: smoothing_alpha(config.tracking_tau_s, rate_hz),
@@ -236,6 +242,7 @@ impl Baseline {
                     self.rest = self.mean + slope * (t - self.mean_t);
                     self.local = self.rest;
                     self.var = resid;
+                    self.var_fast = resid;
                     self.state = BaselineState::Tracking;
                 }
             }
@@ -249,6 +256,7 @@ impl Baseline {
                     self.local += self.alpha_local * (level - self.local);
                     let v = level - self.local;
                     self.var += self.alpha_track * (v * v - self.var);
+                    self.var_fast += self.alpha_var_fast * (v * v - self.var_fast);
                 }
             }
         }
@@ -276,7 +284,10 @@ impl Baseline {
         match self.state {
             BaselineState::Calibrating if self.n > 1 => libm::sqrt(self.m2 / (self.n - 1) as f64),
             BaselineState::Calibrating => 0.0,
-            BaselineState::Tracking => libm::sqrt(self.var.max(0.0)),
+            // the smaller of a slow and a 4x faster estimate: a calibration
+            // spoilt by an early contraction recovers within seconds, while
+            // a transient rise of variability is not trusted quickly
+            BaselineState::Tracking => libm::sqrt(self.var.min(self.var_fast).max(0.0)),
         }
     }
 
