@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | [`contraction`] | `contraction` start / end | `pelvic_emg` envelope, else `pelvic_pressure` |
 //! | [`release`] | `relaxation` (`release`), `poor_release` | the same pelvic feature |
-//! | [`drop`] | `relaxation` (`drop`) start / end | the same pelvic feature |
+//! | [`drop`](mod@drop) | `relaxation` (`drop`) start / end | the same pelvic feature |
 //! | [`bearing_down`] | `bearing_down` start / end, `accessory` start / end | `abdominal_pressure`, else `abdominal_emg`, else outward `probe_motion` |
 //! | [`quality`] | `signal_quality` start / end | every channel's raw samples |
 //! | [`pipeline`] | all of the above, plus `signal_quality` `gap` | the whole stream |
