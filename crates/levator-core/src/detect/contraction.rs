@@ -53,6 +53,13 @@ pub struct ContractionConfig {
     /// single-sample spikes at kHz rates while keeping the 30 ms median
     /// latency target of issue 4; at 10 Hz and below it is one sample.
     pub min_on_s: f64,
+    /// `min_on_s` for a pelvic *pressure* channel (s). Default 0.15 s:
+    /// abdominal pressure (a push, a cough) reaches a pelvic balloon as
+    /// fast as a squeeze raises it, so the start waits long enough for the
+    /// push channel (abdominal pressure or outward probe motion, itself
+    /// lagging by 0.1-0.2 s) to show which it is. Pressure devices sample
+    /// at 2-100 Hz and have no 30 ms latency budget.
+    pub min_on_pressure_s: f64,
     /// The level must stay below the end level this long before the end is
     /// emitted (s; at least one sample). Default 0.1 s: EMG envelopes dip
     /// briefly during a hold (motor-unit firing is irregular).
@@ -104,6 +111,7 @@ impl Default for ContractionConfig {
     fn default() -> Self {
         ContractionConfig {
             min_on_s: 0.005,
+            min_on_pressure_s: 0.15,
             min_off_s: 0.1,
             end_fraction: 0.5,
             hold_fraction: 0.9,
@@ -122,6 +130,9 @@ impl ContractionConfig {
         let frac = |v: f64| v.is_finite() && v > 0.0 && v < 1.0;
         if !nonneg(self.min_on_s) {
             return Err(ConfigError::new("contraction.min_on_s"));
+        }
+        if !nonneg(self.min_on_pressure_s) {
+            return Err(ConfigError::new("contraction.min_on_pressure_s"));
         }
         if !nonneg(self.min_off_s) {
             return Err(ConfigError::new("contraction.min_off_s"));
@@ -255,7 +266,14 @@ impl ContractionDetector {
         Ok(ContractionDetector {
             role,
             state: State::Idle,
-            min_on: samples_for(config.min_on_s, rate_hz),
+            min_on: samples_for(
+                if role.is_pressure() {
+                    config.min_on_pressure_s
+                } else {
+                    config.min_on_s
+                },
+                rate_hz,
+            ),
             min_restart: samples_for(config.min_on_s.max(0.1), rate_hz),
             min_off: samples_for(config.min_off_s, rate_hz),
             end_fraction: config.end_fraction,
