@@ -487,11 +487,15 @@ impl ContractionDetector {
     /// Start of the fall: the falling edge's 75% and 50% crossings of the
     /// hold level, extrapolated linearly back to 100% (the tangent method;
     /// exact for a linear fall, 0.1 time constants early for an
-    /// exponential one), within the contraction and not after the 75%
-    /// crossing.
+    /// exponential one), not before the last sample at `hold_fraction` of
+    /// the hold and not after the 75% crossing.
     fn fall_start(&self) -> f64 {
         let t = self.last_75_s - (self.last_50_s - self.last_75_s).max(0.0);
-        t.clamp(self.onset_s.min(self.last_75_s), self.last_75_s)
+        // not before the hold was last at `hold_fraction` (a fall that
+        // stalls on a residual plateau crosses 50% late and would push the
+        // extrapolation back into the hold)
+        let lo = self.last_high_s.max(self.onset_s).min(self.last_75_s);
+        t.clamp(lo, self.last_75_s)
     }
 
     /// Start condition: the level above the activity threshold when
