@@ -265,6 +265,7 @@ pub struct BearingDownDetector {
     last_mid_s: f64,
     armed: bool,
     pressure_lead_s: f64,
+    pending_on: f64,
 }
 
 impl BearingDownDetector {
@@ -305,6 +306,7 @@ impl BearingDownDetector {
             stir: 0,
             last_mid_s: 0.0,
             armed: true,
+            pending_on: 0.0,
             // at least three sample periods: onsets are retro-dated to
             // whole samples, a lead of one or two rows means nothing at 2 Hz
             pressure_lead_s: config.pressure_lead_s.max(3.0 / rate_hz),
@@ -397,7 +399,15 @@ impl BearingDownDetector {
                 } else {
                     self.stir = self.stir.saturating_add(1);
                 }
-                if level > band.on && self.armed {
+                // during a squeeze, a smaller abdominal pressure rise is
+                // enough to look for accessory co-contraction
+                let squeezing = pelvic.is_some_and(|p| p.rise_onset_s.is_some());
+                self.pending_on = if squeezing && self.role == Role::AbdominalPressure {
+                    band.on.min(band.rest + self.config.accessory_cmh2o)
+                } else {
+                    band.on
+                };
+                if level > self.pending_on && self.armed {
                     self.state = State::Pending;
                     // retro-date to the last quiet sample, but no earlier
                     // than the rising edge extrapolated back to rest from
@@ -422,7 +432,7 @@ impl BearingDownDetector {
                 }
             }
             State::Pending => {
-                if level <= band.on {
+                if level <= self.pending_on {
                     self.state = State::Idle;
                     if level <= band.quiet {
                         self.last_quiet_s = t;
