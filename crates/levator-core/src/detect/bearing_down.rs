@@ -553,8 +553,7 @@ impl BearingDownDetector {
             // abdominal rise, or the two-sensor ratio (a paradoxical anal
             // rise may well lead a weak rectal push by a fraction of a
             // second at 10 Hz)
-            if matches!(p.rise_onset_s, Some(o) if o + self.config.pressure_lead_s <= self.onset_s)
-            {
+            if matches!(p.rise_onset_s, Some(o) if o + self.pressure_lead_s <= self.onset_s) {
                 return true;
             }
             return pelvic_rise >= self.config.squeeze_ratio * abd_rise;
