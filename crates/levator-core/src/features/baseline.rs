@@ -10,7 +10,8 @@
 //! A [`Baseline`] runs in two states (see [`BaselineState`]):
 //!
 //! 1. **Calibrating** for the first [`BaselineConfig::calibration_s`]
-//!    seconds (default 5 s): a straight line is fitted to the feature
+//!    seconds (default 5 s, and at least [`MIN_CALIBRATION_SAMPLES`]
+//!    samples): a straight line is fitted to the feature
 //!    values (streaming least squares, Welford-style). The rest level is
 //!    the line at the end of the window, the variability the scatter
 //!    around it, so a sensor or a muscle still settling during the
@@ -50,6 +51,14 @@
 
 use core::fmt;
 
+/// The calibration spans at least this many samples, whatever
+/// [`BaselineConfig::calibration_s`] says: the resting SD of `n` samples is
+/// uncertain by about `1 / sqrt(2 (n - 1))`, i.e. 24% with the 10 rows a
+/// 1.85 Hz manometry export gives in 5 s and 16% with 20 (10.8 s there).
+/// Every threshold is a multiple of that SD, so a noisy estimate makes
+/// false starts or misses. Streams at 4 Hz and faster are not affected.
+pub const MIN_CALIBRATION_SAMPLES: u64 = 20;
+
 /// How the resting baseline is calibrated and tracked.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -57,8 +66,9 @@ use core::fmt;
 pub struct BaselineConfig {
     /// Length of the initial resting calibration (s). Default 5 s: long
     /// enough for several breaths (respiration modulates pressure at
-    /// 0.2-0.3 Hz) and for > 9 rows of a 1.85 Hz manometry export, short
-    /// enough to fit inside the 60 s rest that opens the Glazer protocol.
+    /// 0.2-0.3 Hz), short enough to fit inside the 60 s rest that opens
+    /// the Glazer protocol. Never fewer than [`MIN_CALIBRATION_SAMPLES`]
+    /// samples (10.8 s of a 1.85 Hz manometry export).
     pub calibration_s: f64,
     /// Time constant of the slow tracking of the resting level while at
     /// rest (s). Default 30 s: follows electrode settling and sensor
@@ -174,7 +184,8 @@ impl Baseline {
         if taus.iter().any(|t| !(t.is_finite() && *t > 0.0)) {
             return Err(BaselineError::TimeConstant);
         }
-        let calibration_samples = libm::ceil(config.calibration_s * rate_hz).max(1.0) as u64;
+        let calibration_samples =
+            (libm::ceil(config.calibration_s * rate_hz) as u64).max(MIN_CALIBRATION_SAMPLES);
         Ok(Baseline {
             state: BaselineState::Calibrating,
             calibration_samples,
@@ -557,6 +568,25 @@ mod tests {
             "{}",
             b.rest()
         );
+    }
+
+    #[test]
+    fn low_rates_calibrate_on_at_least_twenty_samples() {
+        // 5 s at 1.85 Hz would be 10 rows: too few for a resting SD
+        let mut b = Baseline::new(BaselineConfig::default(), 1.85).unwrap();
+        for i in 0..MIN_CALIBRATION_SAMPLES {
+            assert!(!b.is_calibrated(), "calibrated after {i} samples");
+            b.update(20.0 + if i % 2 == 0 { 0.5 } else { -0.5 }, true);
+        }
+        assert!(b.is_calibrated());
+        // 5 s at 10 Hz: 50 samples, the configured time decides
+        let mut b = Baseline::new(BaselineConfig::default(), 10.0).unwrap();
+        for _ in 0..49 {
+            b.update(20.0, true);
+        }
+        assert!(!b.is_calibrated());
+        b.update(20.0, true);
+        assert!(b.is_calibrated());
     }
 
     #[test]
