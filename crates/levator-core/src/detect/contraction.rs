@@ -18,6 +18,11 @@
 //!   least 0.1 s (the valley is a minimum of a noisy level, biased low), so
 //!   neither a slow, bumpy release is split into two contractions nor a
 //!   squeeze that starts from a residual plateau is missed.
+//! * **Creeping tone** (pressure channels only): a level that reaches
+//!   [`Band::on`] after hovering above [`Band::quiet`] for more than 3 s
+//!   and rising slowly (more than 1 s from half the threshold) is resting
+//!   tone creeping up, not a squeeze; it is then treated like an incomplete
+//!   release (a rise above the crept level is needed).
 //! * **Onset** (`onset_s`): retro-dated to the last sample at or below
 //!   [`Band::quiet`] (rest + 1 SD by default) before the rise, but not
 //!   further back than three times the rise's mid-to-threshold time before
@@ -42,6 +47,22 @@ use super::{samples_for, ConfigError, EventSink};
 /// Levels of the rise-time grid: `rest + (on - rest) * 1.15^k`.
 const GRID: usize = 48;
 const GRID_STEP: f64 = 1.15;
+
+/// Resting tone creeping up (e.g. the anal canal recovering its tone after
+/// a squeeze) is not a voluntary contraction: a pressure level (EMG
+/// envelopes are not judged this way) that crosses the
+/// activity threshold after hovering above [`Band::quiet`] for more than
+/// `CREEP_S` (s; at least three sample periods) and rising from half the
+/// threshold for more than [`CREEP_MID_S`] does not start a contraction;
+/// what follows is judged against the crept level, as after an incomplete
+/// release (a rise of twice the threshold above it). A voluntary squeeze
+/// crosses the threshold, a small fraction of its peak, within a second
+/// (rise times of 0.5-2 s to 90% of the hold on the issue-7 recordings).
+const CREEP_S: f64 = 3.0;
+
+/// See [`CREEP_S`]: the slow part of the rise (s; at least three sample
+/// periods).
+const CREEP_MID_S: f64 = 1.0;
 
 /// Contraction detector parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -241,6 +262,9 @@ pub struct ContractionDetector {
     armed: bool,
     since_armed: u64,
     settle: u64,
+    creep_s: f64,
+    creep_mid_s: f64,
+    crept: bool,
     onset_s: f64,
     rest: f64,
     peak: f64,
@@ -298,6 +322,9 @@ impl ContractionDetector {
             armed: true,
             since_armed: u64::MAX / 2,
             settle: samples_for(config.rearm_settle_s, rate_hz),
+            creep_s: CREEP_S.max(3.0 / rate_hz),
+            creep_mid_s: CREEP_MID_S.max(3.0 / rate_hz),
+            crept: false,
             onset_s: 0.0,
             rest: 0.0,
             peak: 0.0,
@@ -376,6 +403,7 @@ impl ContractionDetector {
                     self.since_armed = self.since_armed.saturating_add(1);
                 } else if smooth <= band.band_hi {
                     self.armed = true;
+                    self.crept = false;
                     self.since_armed = 0;
                 }
                 if level <= band.quiet {
@@ -389,6 +417,31 @@ impl ContractionDetector {
                 }
                 let margin = (band.quiet - band.rest).max(0.15 * (self.valley_level - band.rest));
                 if smooth <= self.valley_level + margin {
+                    self.last_low_s = t;
+                }
+                if self.role.is_pressure()
+                    && self.armed
+                    && self.since_armed >= self.settle
+                    && t - self.last_quiet_s > self.creep_s
+                    && t - self.last_mid_s > self.creep_mid_s
+                    && self.starts(level, smooth, band)
+                {
+                    // resting tone creeping up, not a contraction: judge
+                    // what follows against this level, as after an
+                    // incomplete release (re-armed back in the band)
+                    self.armed = false;
+                    self.crept = true;
+                    self.valley_level = smooth;
+                    self.last_low_s = t;
+                    return None;
+                }
+                if self.crept
+                    && t - self.last_low_s > self.creep_s
+                    && !self.starts(level, smooth, band)
+                {
+                    // still creeping: follow it (a squeeze on top is dated
+                    // from its own foot)
+                    self.valley_level = smooth;
                     self.last_low_s = t;
                 }
                 if self.starts(level, smooth, band) {
@@ -459,6 +512,7 @@ impl ContractionDetector {
                     self.state = State::Idle;
                     self.armed = true;
                     self.valley_level = f64::INFINITY;
+                    self.crept = false;
                     if level <= band.quiet {
                         self.last_quiet_s = t;
                     }
@@ -627,6 +681,7 @@ impl ContractionDetector {
         self.state = State::Idle;
         self.prev_end_s = t;
         self.valley_level = f64::INFINITY;
+        self.crept = false;
         self.armed = false;
         Some(Ended {
             end_s,
@@ -645,5 +700,58 @@ impl ContractionDetector {
         e.rise_s = self.rise_time().map(|t90| (t90 - self.onset_s).max(0.0));
         e.duration_s = Some((end_s - self.onset_s).max(0.0));
         e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::baseline::BandConfig;
+
+    /// Contraction start times on a pressure channel at 10 Hz, rest 20
+    /// cmH2O (SD 0.5: on = 24, quiet = 20.5).
+    fn starts(level: impl Fn(f64) -> f64, seconds: f64) -> [Option<f64>; 4] {
+        let rate = 10.0;
+        let mut d = ContractionDetector::new(
+            Role::PelvicPressure,
+            rate,
+            0.0,
+            &ContractionConfig::default(),
+        )
+        .unwrap();
+        let band = Band::new(20.0, 0.5, &BandConfig::pressure());
+        let mut found = [None; 4];
+        let mut n = 0;
+        let mut sink = |e: Event| {
+            if e.kind == EventKind::Contraction && e.phase == Some(Phase::Start) && n < 4 {
+                found[n] = Some(e.onset_s);
+                n += 1;
+            }
+        };
+        for i in 0..(seconds * rate) as usize {
+            let t = i as f64 / rate;
+            d.tick(t, level(t), &band, Gate::default(), &mut sink);
+        }
+        found
+    }
+
+    #[test]
+    fn creeping_tone_is_not_a_contraction_but_a_squeeze_on_top_is() {
+        // tone creeps from 20 to 26 cmH2O over 12 s (above quiet from
+        // ~1 s), then a squeeze of +30 at 20 s
+        let creep = |t: f64| 20.0 + (t / 2.0).min(6.0);
+        let squeeze = |t: f64| creep(t) + if (20.0..25.0).contains(&t) { 30.0 } else { 0.0 };
+        assert_eq!(starts(creep, 30.0), [None; 4]);
+        let found = starts(squeeze, 30.0);
+        assert!(found[1].is_none(), "{found:?}");
+        let onset = found[0].expect("the squeeze on the crept tone");
+        assert!((19.8..=20.1).contains(&onset), "{onset}");
+        // a quick squeeze from rest still starts at its foot
+        let quick = |t: f64| 20.0 + if (5.0..10.0).contains(&t) { 30.0 } else { 0.0 };
+        let found = starts(quick, 15.0);
+        assert!(
+            matches!(found[0], Some(o) if (4.8..=5.1).contains(&o)),
+            "{found:?}"
+        );
     }
 }
