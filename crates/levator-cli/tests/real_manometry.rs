@@ -234,7 +234,17 @@ fn length_s<R>(rec: &ManometryReader<R>) -> f64 {
     rec.rows_total().saturating_sub(1) as f64 * rec.row_period_s()
 }
 
-fn print_table(rows: &[Outcome]) {
+fn print_table(title: &str, rows: &[Outcome]) {
+    let found: usize = rows
+        .iter()
+        .map(|o| o.squeezes.0 + o.pushes.iter().filter(|p| p.found.is_some()).count())
+        .sum();
+    let total: usize = rows.iter().map(|o| o.squeezes.1 + o.pushes.len()).sum();
+    let false_starts: usize = rows.iter().map(|o| o.false_starts.len()).sum();
+    report!(
+        "{title}: {} recordings, squeeze/push markers found {found}/{total}, {false_starts} unmarked starts before RAIR",
+        rows.len()
+    );
     report!();
     report!(
         "{:<28} {:>8} {:>8} {:>6} {:>7}  per push: onset, pelvic response, Rao type",
@@ -298,7 +308,7 @@ fn real_recordings_markers_are_detected() {
         let events = analyze(&path);
         rows.push(evaluate(name, rec.markers(), &events, length_s(&rec)));
     }
-    print_table(&rows);
+    print_table("REAL MANOMETRY", &rows);
     let mut failures = Vec::new();
     for o in &rows {
         if !o.missed.is_empty() {
@@ -374,6 +384,6 @@ fn broken_variants_import_with_problems_or_fail_naming_the_line() {
         }
         rows.push(outcome);
     }
-    print_table(&rows);
+    print_table("BROKEN VARIANTS (false starts not capped)", &rows);
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
