@@ -11,10 +11,13 @@
 //!   (numeric names `1`..`10`), i.e. the pressure of the anal high-pressure
 //!   zone wherever it sits along the catheter;
 //! - `abdominal_pressure` = the rectal balloon sensors (`B1`, `B2`)
-//!   combined by [`RectalCombine`]: by default the **mean** of the valid
-//!   ones. Both sit in the same balloon, so the mean halves independent
-//!   sensor noise while a push (which raises both) comes through whole; if
-//!   one is marked invalid the other is used alone.
+//!   combined by [`RectalCombine`]: by default
+//!   [`RectalCombine::LargestRise`], the first row's mean plus the largest
+//!   rise of either sensor since the first row. Both sit in the same
+//!   balloon: a constant difference between them is an offset, and a
+//!   sensor that does not follow a push the other one shows is not reading
+//!   the balloon pressure (the mean would halve the push); if one is
+//!   marked invalid the other is used alone.
 //!
 //! A negative annotation time marks the sensor named by the label as
 //! invalid (`-1.00<TAB># B2`); such sensors are skipped.
@@ -69,18 +72,27 @@ const PERIOD_PROBE: usize = 64;
 /// How the rectal balloon sensors become one `abdominal_pressure` channel.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum RectalCombine {
-    /// Mean of the valid sensors (default).
-    #[default]
+    /// Mean of the valid sensors.
     Mean,
     /// Maximum of the valid sensors.
     Max,
+    /// The first row's mean plus the largest rise of any valid sensor
+    /// since the first row. Both sensors sit in the same balloon and
+    /// should read one pressure: a constant difference between them is a
+    /// sensor offset, and a sensor that does not follow a rise the other
+    /// one shows is not reading the balloon (seen in the issue-7
+    /// recordings: one rectal sensor rises 25-35 mmHg during the pushes,
+    /// the other 1-8 mmHg, while both follow the squeezes alike); the mean
+    /// would halve such a push. With one valid sensor it is that sensor.
+    #[default]
+    LargestRise,
 }
 
 /// Options of [`ManometryReader`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ManometryOptions {
-    /// How `B1`/`B2` are combined. Default [`RectalCombine::Mean`].
+    /// How `B1`/`B2` are combined. Default [`RectalCombine::LargestRise`].
     pub rectal: RectalCombine,
     /// Accepted deviation of a row step from a whole number of row periods,
     /// as a fraction of the period, before [`Problem::IrregularSpacing`]
@@ -91,7 +103,7 @@ pub struct ManometryOptions {
 impl Default for ManometryOptions {
     fn default() -> Self {
         ManometryOptions {
-            rectal: RectalCombine::Mean,
+            rectal: RectalCombine::LargestRise,
             spacing_tolerance: 0.25,
         }
     }
@@ -120,6 +132,7 @@ pub struct ManometryReader<R> {
     rows_total: u64,
     lost: u64,
     values: Vec<f64>,
+    rectal_first: Vec<f64>,
     latin1_lines: u64,
 }
 
@@ -477,6 +490,7 @@ impl<R: BufRead + Seek> ManometryReader<R> {
             spec,
             options,
             values: Vec::with_capacity(scan.sensors.len()),
+            rectal_first: Vec::new(),
             sensors: scan.sensors,
             rectal,
             anal,
@@ -594,7 +608,7 @@ impl<R: BufRead> ManometryReader<R> {
         Ok(t)
     }
 
-    fn combined(&self) -> Frame {
+    fn combined(&mut self) -> Frame {
         let mut out = [0.0f64; 2];
         let mut n = 0;
         if !self.anal.is_empty() {
@@ -611,6 +625,20 @@ impl<R: BufRead> ManometryReader<R> {
             let v = match self.options.rectal {
                 RectalCombine::Mean => it.sum::<f64>() / self.rectal.len() as f64,
                 RectalCombine::Max => it.fold(f64::NEG_INFINITY, f64::max),
+                RectalCombine::LargestRise => {
+                    if self.rectal_first.is_empty() {
+                        self.rectal_first = it.collect();
+                    }
+                    let first = &self.rectal_first;
+                    let mean = first.iter().sum::<f64>() / first.len() as f64;
+                    let rise = self
+                        .rectal
+                        .iter()
+                        .zip(first)
+                        .map(|(&i, f)| self.values[i] - f)
+                        .fold(f64::NEG_INFINITY, f64::max);
+                    mean + rise
+                }
             };
             out[n] = Unit::MmHg.to_canonical(v);
             n += 1;
@@ -784,6 +812,42 @@ mod tests {
             panic!("expected a frame")
         };
         assert!((f.get(1) - 3.0 * 1.35951).abs() < 1e-9);
+    }
+
+    #[test]
+    fn largest_rise_is_the_default_rectal_combination() {
+        // B2 reads 20 mmHg above B1 and does not follow the push B1 shows;
+        // both follow the squeeze (row 3) alike
+        let text = "TIME:\tB2\tB1\t1\n0\t24\t4\t40\n1\t25\t34\t60\n\
+                    2\t26\t6\t60\nAnnotations:\n0.5\t# Push 1\n";
+        let mut r = reader(text.as_bytes()).unwrap();
+        let items = drain(&mut r).unwrap();
+        let rectal: Vec<f64> = items
+            .iter()
+            .map(|i| match i {
+                SourceItem::Frame(f) => f.get(1) / 1.35951,
+                SourceItem::Gap { .. } => f64::NAN,
+            })
+            .collect();
+        // first row: the mean (14); then 14 + the larger rise
+        for (got, want) in rectal.iter().zip([14.0, 44.0, 16.0]) {
+            assert!((got - want).abs() < 1e-9, "{rectal:?}");
+        }
+        let mean = ManometryOptions {
+            rectal: RectalCombine::Mean,
+            ..ManometryOptions::default()
+        };
+        let mut r = ManometryReader::new(Cursor::new(text), mean).unwrap();
+        let Some(SourceItem::Frame(_)) = r.next_item().unwrap() else {
+            panic!("expected a frame")
+        };
+        let Some(SourceItem::Frame(f)) = r.next_item().unwrap() else {
+            panic!("expected a frame")
+        };
+        assert!(
+            (f.get(1) / 1.35951 - 29.5).abs() < 1e-9,
+            "mean halves the push"
+        );
     }
 
     #[test]
