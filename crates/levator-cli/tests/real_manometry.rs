@@ -6,9 +6,11 @@
 //! a user would. Per recording:
 //!
 //! - every `# Push N` marker needs a `bearing_down` start with onset
-//!   within 3 s before to 8 s after it, carrying a `pelvic_response` and a
-//!   `rao_type` (from the push's end event when it has one: the final
-//!   judgement; else its start);
+//!   within 3 s before to 8 s after it, judged with a `pelvic_response` and
+//!   the matching `rao_type` (from the push's end event when it has one:
+//!   the final judgement; else its start): Rao types I-IV classify
+//!   dyssynergia, so a paradoxical push must carry I or II, an unrelaxed
+//!   one III or IV, and a relaxed (normal) push none ([`rao_consistent`]);
 //! - every `# Squeeze N` / `# Long Squeeze` marker needs a `contraction`
 //!   start within 3 s before to 6 s after it;
 //! - `contraction` / `bearing_down` starts before the `# RAIR` marker
@@ -108,6 +110,20 @@ fn recovery_after(m: &Marker) -> Option<f64> {
             }
         }
     }
+}
+
+/// Whether a push's judgement is complete and follows Rao's classification:
+/// a response is required; dyssynergic responses carry their Rao type
+/// (paradoxical: I or II, < 20 % relaxation: III or IV); a push that relaxes
+/// the anal canal by >= 20 % is normal coordination and, as documented in
+/// `levator_core::detect::bearing_down`, has no Rao type.
+fn rao_consistent(r: Option<PelvicResponse>, rao: Option<u8>) -> bool {
+    matches!(
+        (r, rao),
+        (Some(PelvicResponse::Paradoxical), Some(1 | 2))
+            | (Some(PelvicResponse::Unchanged), Some(3 | 4))
+            | (Some(PelvicResponse::Relaxed), None)
+    )
 }
 
 /// One push marker's outcome.
@@ -323,10 +339,12 @@ fn real_recordings_markers_are_detected() {
         }
         for p in &o.pushes {
             if let Some((_, r, rao)) = p.found {
-                if r.is_none() || rao.is_none() {
+                if !rao_consistent(r, rao) {
                     failures.push(format!(
-                        "{}: {} has no pelvic_response / rao_type",
-                        o.name, p.label
+                        "{}: {} has pelvic_response {} with rao_type {rao:?}",
+                        o.name,
+                        p.label,
+                        response(r)
                     ));
                 }
             }
