@@ -103,7 +103,7 @@ enum Command {
         after_help = "Prints the device path on stdout, then streams (looping the scenario) until Ctrl-C.\n\n\
                             Examples:\n  levator serve --protocol levator\n  \
                             levator serve --scenario glazer --subject hypertonic --protocol ascii --device pressure-trainer\n  \
-                            levator serve --protocol cyton --speed 2 --duration 60"
+                            levator serve --protocol cyton --speed 2 --duration 60\n  levator serve --drop-prob 0.01 --corrupt-prob 0.01   # a flaky link"
     )]
     Serve(cmd::serve::ServeArgs),
 

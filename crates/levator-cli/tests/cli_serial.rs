@@ -193,3 +193,46 @@ fn serve_stops_cleanly_on_ctrl_c() {
     assert!(o.status.success(), "exit {:?}: {}", o.status, stderr(&o));
     assert!(stderr(&o).contains("stopped after"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_flaky_link_gives_gap_events_and_warnings() {
+    let (dev, path) = serve(&[
+        "--protocol",
+        "levator",
+        "--device",
+        "pressure-trainer",
+        "--speed",
+        "20",
+        "--duration",
+        "20",
+        "--drop-prob",
+        "0.2",
+        "--corrupt-prob",
+        "0.2",
+    ]);
+    let o = levator(&[
+        "monitor",
+        "--port",
+        &path,
+        "--duration",
+        "3",
+        "--format",
+        "jsonl",
+    ]);
+    stop(dev);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let events = parse_jsonl(&stdout(&o));
+    let gaps = events
+        .iter()
+        .filter(|e| e.issue == Some(levator_core::event::QualityIssue::Gap))
+        .count();
+    assert!(
+        gaps > 0,
+        "dropped packets must show as signal_quality gap events"
+    );
+    assert!(
+        stderr(&o).contains("levator: warning:"),
+        "corrupted packets must be reported: {}",
+        stderr(&o)
+    );
+}

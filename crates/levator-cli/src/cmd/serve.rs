@@ -71,6 +71,15 @@ pub struct ServeArgs {
     /// Stop after this many seconds of wall time.
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<f64>,
+    /// Fault injection: probability that a packet / line is dropped.
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub drop_prob: f64,
+    /// Fault injection: probability that a packet / line is corrupted.
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub corrupt_prob: f64,
+    /// Fault injection: close the port after this many seconds of stream time.
+    #[arg(long, value_name = "SECONDS")]
+    pub disconnect_after: Option<f64>,
 }
 
 /// Installs SIGINT/SIGTERM handlers that set the returned flag (so a
@@ -170,8 +179,15 @@ pub fn serve(args: &ServeArgs) -> CliResult<()> {
         "levator: read it with: {}",
         monitor_hint(&path, args.protocol, &spec)
     );
+    let faults = Faults {
+        drop_prob: args.drop_prob,
+        corrupt_prob: args.corrupt_prob,
+        disconnect_after_s: args.disconnect_after,
+        seed: args.seed,
+        ..Faults::default()
+    };
     let stats = dev
-        .serve(replay, args.protocol.wire(), Faults::default(), &stop)
+        .serve(replay, args.protocol.wire(), faults, &stop)
         .map_err(|e| CliError::new(format!("virtual device: {e}")))?;
     eprintln!(
         "levator: stopped after {} samples ({stats:?})",
