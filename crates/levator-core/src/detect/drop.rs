@@ -295,6 +295,11 @@ impl DropDetector {
     fn try_start<S: EventSink + ?Sized>(&mut self, t: f64, sink: &mut S) {
         if self.count >= self.min_drop {
             self.state = State::Dropped;
+            // the drop lasts at least until now, even if no later raw
+            // sample dips below the recovery level (found by
+            // tests/detect_hostile_input.rs: a stale `back_s` dated the end
+            // before the onset)
+            self.back_s = t;
             let mut e = Event::new(EventKind::Relaxation, Some(Phase::Start), self.onset_s)
                 .detected_at(t)
                 .on_channel(self.role);
@@ -316,8 +321,9 @@ impl DropDetector {
             .detected_at(t)
             .on_channel(self.role);
         e.subtype = Some(RelaxationSubtype::Drop);
+        let end_s = end_s.max(self.onset_s);
         e.end_s = Some(end_s);
-        e.duration_s = Some((end_s - self.onset_s).max(0.0));
+        e.duration_s = Some(end_s - self.onset_s);
         sink.emit(e);
         self.state = State::Idle;
     }
