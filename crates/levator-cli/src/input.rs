@@ -10,6 +10,7 @@ use levator_core::stream::{SampleSource, SourceItem, StreamSpec};
 use levator_sim::csv::CsvReader;
 use levator_sim::import::{
     sniff, EmgTextOptions, EmgTextReader, InputFormat, ManometryOptions, ManometryReader, Marker,
+    RectalCombine,
 };
 
 use crate::error::{CliError, CliResult};
@@ -212,7 +213,12 @@ impl Recording {
                         r.anal_sensors().join(", ")
                     ),
                     format!(
-                        "abdominal_pressure = mean of rectal sensors [{}]",
+                        "abdominal_pressure = {} of rectal sensors [{}]",
+                        match r.rectal_combine() {
+                            RectalCombine::Mean => "mean",
+                            RectalCombine::Max => "maximum",
+                            RectalCombine::LargestRise => "first-row mean + largest rise",
+                        },
                         r.rectal_sensors().join(", ")
                     ),
                     format!(

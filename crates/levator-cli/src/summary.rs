@@ -19,6 +19,7 @@
 
 use std::collections::BTreeMap;
 
+use levator_core::detect::glazer::GlazerCutoffs;
 use levator_core::detect::Snapshot;
 use levator_core::event::{Event, EventKind, PelvicResponse, Phase, RelaxationSubtype};
 use levator_core::stream::Role;
@@ -31,15 +32,6 @@ pub const RECOVERY_S: f64 = 2.0;
 pub const FLICK_MAX_S: f64 = 4.0;
 /// Shortest contraction counted as an endurance hold (s).
 pub const ENDURANCE_MIN_S: f64 = 30.0;
-
-/// Glazer cut-off: resting tone above this (µV) is elevated.
-pub const REST_MEAN_MAX_UV: f64 = 2.0;
-/// Glazer cut-off: rest SD above this (µV) is unstable.
-pub const REST_SD_MAX_UV: f64 = 0.20;
-/// Glazer cut-off: recovery after contraction slower than this (s).
-pub const RECOVERY_MAX_S: f64 = 0.2;
-/// Glazer cut-off: contraction amplitude below this (µV) is weak.
-pub const CONTRACTION_MIN_UV: f64 = 17.0;
 
 /// Running mean / SD (Welford).
 #[derive(Clone, Copy, Debug, Default)]
@@ -186,6 +178,8 @@ impl Summary {
 
     /// The Glazer-style metrics with their flags.
     pub fn metrics(&self) -> Vec<Metric> {
+        // One source of truth for the cut-offs: the core's Glazer module.
+        let cut = GlazerCutoffs::default();
         let emg = self.pelvic.is_some_and(Role::is_emg);
         let unit = match self.pelvic {
             Some(r) if r.is_emg() => "µV",
@@ -215,15 +209,18 @@ impl Summary {
                     "{mean:.2} {unit} (SD {sd:.2}, {:.0} s of rest)",
                     self.rest.n as f64 / self.rate_hz
                 ),
-                (emg && mean > REST_MEAN_MAX_UV).then(|| {
-                    format!("elevated (> {REST_MEAN_MAX_UV} µV): overactive pelvic floor")
+                (emg && mean > cut.rest_mean_uv).then(|| {
+                    format!(
+                        "elevated (> {} µV): overactive pelvic floor",
+                        cut.rest_mean_uv
+                    )
                 }),
             );
-            if emg && sd > REST_SD_MAX_UV {
+            if emg && sd > cut.rest_sd_uv {
                 push(
                     "rest variability",
                     format!("SD {sd:.2} µV"),
-                    Some(format!("unstable rest (SD > {REST_SD_MAX_UV} µV)")),
+                    Some(format!("unstable rest (SD > {} µV)", cut.rest_sd_uv)),
                 );
             }
         }
@@ -268,11 +265,11 @@ impl Summary {
             push(name, value, None);
         }
         if let (true, (Some(pm), _)) = (emg, mean_sd(&all_peaks)) {
-            if pm < CONTRACTION_MIN_UV {
+            if pm < cut.contraction_uv {
                 push(
                     "contraction amplitude",
                     format!("{pm:.1} µV"),
-                    Some(format!("weak (< {CONTRACTION_MIN_UV} µV)")),
+                    Some(format!("weak (< {} µV)", cut.contraction_uv)),
                 );
             }
         }
@@ -288,8 +285,8 @@ impl Summary {
             push(
                 "recovery (release)",
                 format!("median {m:.2} s over {}", releases.len()),
-                (emg && m > RECOVERY_MAX_S)
-                    .then(|| format!("slow (> {RECOVERY_MAX_S} s): letting go is hard")),
+                (emg && m > cut.recovery_s)
+                    .then(|| format!("slow (> {} s): letting go is hard", cut.recovery_s)),
             );
         }
         let poor = self

@@ -541,6 +541,11 @@ impl<R> ManometryReader<R> {
             .collect()
     }
 
+    /// How the rectal sensors are combined into `abdominal_pressure`.
+    pub fn rectal_combine(&self) -> RectalCombine {
+        self.options.rectal
+    }
+
     /// Names of the valid sensors whose maximum is `pelvic_pressure`.
     pub fn anal_sensors(&self) -> Vec<&str> {
         self.anal
