@@ -123,3 +123,27 @@ fn bank_rejects_what_chain_rejects() {
         Chain::new(&c).unwrap_err()
     );
 }
+
+/// Regression (found by `conditioning_props` in CI): an input at exactly
+/// `INPUT_LIMIT` through a low-pass rings slightly above the limit; the
+/// scalar envelope's guard held it while the bank's lanes squared it, so
+/// the two disagreed. Both now apply the same per-lane guard.
+#[test]
+fn bank_matches_chain_when_the_filter_output_passes_the_input_limit() {
+    use levator::core::conditioning::{EnvelopeConfig, INPUT_LIMIT};
+    let mut config = ChainConfig::passthrough(10.0);
+    config.lowpass_hz = Some(4.347328151883431);
+    config.lowpass_order = 1;
+    config.notch_q = 0.5;
+    config.envelope = EnvelopeConfig::MovingRms {
+        window_ms: 356.01541303362046,
+    };
+    let mut chain = Chain::new(&config).unwrap();
+    let mut bank = ChainBank::<2>::new(&config).unwrap();
+    for x in [INPUT_LIMIT, f64::NAN, INPUT_LIMIT, -INPUT_LIMIT, 0.0, 1.0] {
+        let y = chain.tick(x);
+        let yb = bank.tick([x, 1.0]);
+        assert!(y.is_finite());
+        assert_eq!(y.to_bits(), yb[0].to_bits(), "input {x}");
+    }
+}

@@ -248,6 +248,7 @@ impl<const N: usize> BankEnvelope<N> {
                 pos: 0,
                 filled: 0,
                 sum_sq: Lanes([0.0; N]),
+                last_good: [0.0; N],
             }));
         }
         Ok(BankEnvelope::PerLane(core::array::from_fn(|_| {
@@ -279,6 +280,7 @@ impl<const N: usize> BankEnvelope<N> {
                 r.pos = 0;
                 r.filled = 0;
                 r.sum_sq = Lanes([0.0; N]);
+                r.last_good = [0.0; N];
             }
         }
     }
@@ -295,6 +297,10 @@ struct LaneRms<const N: usize> {
     pos: usize,
     filled: usize,
     sum_sq: Lanes<N>,
+    /// Per-lane input guard, as `MovingRms` has: a filter output beyond
+    /// `INPUT_LIMIT` (a ringing response to an input at the limit) is
+    /// replaced by the lane's last good value.
+    last_good: [f64; N],
 }
 
 #[cfg(feature = "alloc")]
@@ -303,7 +309,12 @@ impl<const N: usize> LaneRms<N> {
     fn tick(&mut self, y: Lanes<N>) -> [f64; N] {
         let len = self.buf.len();
         let mut sq = y.0;
-        for v in sq.iter_mut() {
+        for (v, held) in sq.iter_mut().zip(self.last_good.iter_mut()) {
+            if libm::fabs(*v) <= INPUT_LIMIT {
+                *held = *v;
+            } else {
+                *v = *held;
+            }
             *v = *v * *v;
         }
         let sq = Lanes(sq);
