@@ -270,6 +270,8 @@ pub struct ContractionDetector {
     peak: f64,
     cross: [f64; GRID],
     next_k: usize,
+    /// `GRID_STEP^next_k`, so the per-sample crossing test needs no `pow`.
+    next_pow: f64,
     grid_unit: f64,
     level_sum: f64,
     level_n: u64,
@@ -330,6 +332,7 @@ impl ContractionDetector {
             peak: 0.0,
             cross: [0.0; GRID],
             next_k: 0,
+            next_pow: 1.0,
             grid_unit: 1.0,
             level_sum: 0.0,
             level_n: 0,
@@ -579,6 +582,7 @@ impl ContractionDetector {
         self.grid_unit = unit.max(f64::MIN_POSITIVE);
         self.peak = level;
         self.next_k = 0;
+        self.next_pow = 1.0;
         self.level_sum = 0.0;
         self.level_n = 0;
         self.record_crossings(t, level);
@@ -593,9 +597,11 @@ impl ContractionDetector {
     /// time the level first reached 90% of the contraction's mean level can
     /// be read at the end without keeping the history.
     fn record_crossings(&mut self, t: f64, level: f64) {
-        while self.next_k < GRID && level >= self.grid_level(self.next_k) {
+        // same value as grid_level(next_k), with the power cached
+        while self.next_k < GRID && level >= self.rest + self.grid_unit * self.next_pow {
             self.cross[self.next_k] = t;
             self.next_k += 1;
+            self.next_pow = libm::pow(GRID_STEP, self.next_k as f64);
         }
     }
 
