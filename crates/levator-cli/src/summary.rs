@@ -22,6 +22,8 @@ use std::collections::BTreeMap;
 use levator_core::detect::glazer::GlazerCutoffs;
 use levator_core::detect::Snapshot;
 use levator_core::event::{Event, EventKind, PelvicResponse, Phase, RelaxationSubtype};
+use levator_core::features::stats::RunningStats;
+use levator_core::score::percentile;
 use levator_core::stream::Role;
 
 use crate::output::{roman, Style};
@@ -33,43 +35,15 @@ pub const FLICK_MAX_S: f64 = 4.0;
 /// Shortest contraction counted as an endurance hold (s).
 pub const ENDURANCE_MIN_S: f64 = 30.0;
 
-/// Running mean / SD (Welford).
-#[derive(Clone, Copy, Debug, Default)]
-struct Moments {
-    n: u64,
-    mean: f64,
-    m2: f64,
-}
-
-impl Moments {
-    fn add(&mut self, x: f64) {
-        if !x.is_finite() {
-            return;
-        }
-        self.n += 1;
-        let d = x - self.mean;
-        self.mean += d / self.n as f64;
-        self.m2 += d * (x - self.mean);
-    }
-
-    fn sd(&self) -> Option<f64> {
-        (self.n > 1).then(|| (self.m2 / (self.n - 1) as f64).sqrt())
-    }
-}
-
 fn mean_sd(v: &[f64]) -> (Option<f64>, Option<f64>) {
-    let mut m = Moments::default();
-    v.iter().for_each(|x| m.add(*x));
-    ((m.n > 0).then_some(m.mean), m.sd())
+    let mut m = RunningStats::new();
+    v.iter().for_each(|x| m.push(*x));
+    (m.mean(), m.sd())
 }
 
 fn median(v: &[f64]) -> Option<f64> {
     let mut v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    Some(v[v.len() / 2])
+    percentile(&mut v, 0.5)
 }
 
 /// The event holding the final judgement of a push: its `end` event when
@@ -93,7 +67,7 @@ pub struct Summary {
     rate_hz: f64,
     open: BTreeMap<EventKind, u32>,
     rest_until: f64,
-    rest: Moments,
+    rest: RunningStats,
     events: Vec<Event>,
 }
 
@@ -116,7 +90,7 @@ impl Summary {
             rate_hz,
             open: BTreeMap::new(),
             rest_until: 0.0,
-            rest: Moments::default(),
+            rest: RunningStats::new(),
             events: Vec::new(),
         }
     }
@@ -147,7 +121,7 @@ impl Summary {
         let active = self.open.values().any(|n| *n > 0);
         if !active && snapshot.t_s >= self.rest_until {
             if let Some((level, _band)) = snapshot.pelvic {
-                self.rest.add(level);
+                self.rest.push(level);
             }
         }
     }
@@ -201,13 +175,14 @@ impl Summary {
                 None,
             );
         }
-        if let (true, Some(sd)) = (self.pelvic.is_some(), self.rest.sd()) {
-            let mean = self.rest.mean;
+        if let (true, Some(sd), Some(mean)) =
+            (self.pelvic.is_some(), self.rest.sd(), self.rest.mean())
+        {
             push(
                 "resting tone",
                 format!(
                     "{mean:.2} {unit} (SD {sd:.2}, {:.0} s of rest)",
-                    self.rest.n as f64 / self.rate_hz
+                    self.rest.count() as f64 / self.rate_hz
                 ),
                 (emg && mean > cut.rest_mean_uv).then(|| {
                     format!(

@@ -49,6 +49,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::event::{Event, EventKind, Phase, RelaxationSubtype};
+use crate::features::stats::RunningStats;
 use crate::stream::{Frame, StreamSpec};
 
 use super::{Pipeline, PipelineConfig, PipelineError};
@@ -357,29 +358,6 @@ impl fmt::Display for GlazerError {
 
 impl core::error::Error for GlazerError {}
 
-#[derive(Clone, Copy, Default)]
-struct Welford {
-    n: u64,
-    mean: f64,
-    m2: f64,
-    peak: f64,
-}
-
-impl Welford {
-    fn push(&mut self, x: f64) {
-        if !x.is_finite() {
-            return;
-        }
-        self.n += 1;
-        let d = x - self.mean;
-        self.mean += d / self.n as f64;
-        self.m2 += d * (x - self.mean);
-        if self.n == 1 || x > self.peak {
-            self.peak = x;
-        }
-    }
-}
-
 fn median(v: &mut [f64]) -> Option<f64> {
     crate::score::percentile(v, 0.5)
 }
@@ -398,7 +376,7 @@ pub fn assess(
         return Err(GlazerError::NoPelvicEmg);
     }
     let mut p = Pipeline::new(spec, pipeline).map_err(GlazerError::Pipeline)?;
-    let mut stats = [Welford::default(); 5];
+    let mut stats = [RunningStats::new(); 5];
     let mut events: Vec<Event> = Vec::new();
     #[cfg(feature = "spectral")]
     let mut endurance: Vec<f64> = Vec::new();
@@ -455,8 +433,8 @@ pub fn assess(
         if matches!(phase, GlazerPhase::Flicks | GlazerPhase::Tonic) {
             recoveries.extend_from_slice(&releases);
         }
-        let sd = (s.n > 1).then(|| libm::sqrt(s.m2 / (s.n - 1) as f64));
-        let mean = (s.n > 0).then_some(s.mean);
+        let sd = s.sd();
+        let mean = s.mean();
         #[cfg(feature = "spectral")]
         let median_frequency_hz = if phase == GlazerPhase::Endurance {
             spectral::median_frequency(&endurance, spec.rate_hz())
@@ -467,9 +445,9 @@ pub fn assess(
         let median_frequency_hz = None;
         phases.push(PhaseMetrics {
             phase,
-            samples: s.n,
+            samples: s.count(),
             mean,
-            peak: (s.n > 0).then_some(s.peak),
+            peak: s.peak(),
             sd,
             cv: match (sd, mean) {
                 (Some(sd), Some(m)) if m > 0.0 => Some(sd / m),

@@ -7,8 +7,8 @@
 //!
 //! - [`envelope`]: amplitude envelopes (moving RMS, rectify + low-pass,
 //!   Teager-Kaiser energy);
-//! - baseline / resting band, %MVC and slope features (added by the
-//!   detection work).
+//! - [`baseline`]: resting level and variability, the resting band, %MVC;
+//! - [`stats`]: running mean / SD / peak for assessments and summaries.
 //!
 //! Like every layer of the hot path, features are streaming: state is
 //! carried across calls, `tick` and `process` agree, and nothing allocates
@@ -16,3 +16,4 @@
 
 pub mod baseline;
 pub mod envelope;
+pub mod stats;
