@@ -354,6 +354,16 @@ fn invalid_configs_give_typed_errors() {
         err(&|c| c.notch_q = f64::INFINITY),
         ChainError::Notch(NotchError::InvalidQ { .. })
     ));
+    // A low Q makes the high harmonics' notches wider than Nyquist allows:
+    // scipy's iirnotch would return an unstable section (pole radius > 1);
+    // found by conditioning_props in CI (Q 0.5 at 2 kHz, 950 Hz harmonic).
+    assert!(matches!(
+        err(&|c| {
+            c.rate_hz = 2000.0;
+            c.notch_q = 0.5;
+        }),
+        ChainError::Notch(NotchError::BandwidthTooWide { hz, .. }) if hz == 950.0
+    ));
     assert!(matches!(
         err(&|c| c.notch_max_hz = Some(f64::NAN)),
         ChainError::Notch(NotchError::InvalidMaxFrequency { .. })

@@ -73,6 +73,18 @@ pub enum NotchError {
         /// The Q asked for.
         q: f64,
     },
+    /// The notch's -3 dB bandwidth (`hz / q`) reaches Nyquist: the design
+    /// would have its poles on or outside the unit circle (unstable), which
+    /// scipy's `iirnotch` does not check. Raise Q or lower the frequency
+    /// (for harmonic banks, lower `max_hz`).
+    BandwidthTooWide {
+        /// The notch frequency, Hz.
+        hz: f64,
+        /// The Q asked for.
+        q: f64,
+        /// Nyquist frequency, Hz.
+        nyquist_hz: f64,
+    },
     /// `max_hz` is NaN or <= 0.
     InvalidMaxFrequency {
         /// The limit asked for, Hz.
@@ -99,6 +111,13 @@ impl fmt::Display for NotchError {
                 "notch frequency {hz} Hz must be > 0 and below Nyquist ({nyquist_hz} Hz)"
             ),
             NotchError::InvalidQ { q } => write!(f, "notch Q {q} must be a positive finite number"),
+            NotchError::BandwidthTooWide { hz, q, nyquist_hz } => write!(
+                f,
+                "notch at {hz} Hz with Q {q} is {bw} Hz wide, reaching Nyquist ({nyquist_hz} Hz): \
+                 the filter would be unstable; raise Q (above {min_q}) or lower the notch limit",
+                bw = hz / q,
+                min_q = hz / nyquist_hz
+            ),
             NotchError::InvalidMaxFrequency { max_hz } => {
                 write!(f, "notch limit {max_hz} Hz must be > 0")
             }
@@ -136,6 +155,15 @@ pub fn iirnotch(freq_hz: f64, q: f64, rate_hz: f64) -> Result<[f64; 6], NotchErr
     }
     if !q.is_finite() || q <= 0.0 {
         return Err(NotchError::InvalidQ { q });
+    }
+    // Stability: the pole radius is sqrt(2·gain - 1) < 1 iff tan(bw/2) > 0,
+    // i.e. the bandwidth hz/q stays below Nyquist.
+    if freq_hz / q >= nyquist_hz {
+        return Err(NotchError::BandwidthTooWide {
+            hz: freq_hz,
+            q,
+            nyquist_hz,
+        });
     }
     let pi = core::f64::consts::PI;
     let w0 = 2.0 * freq_hz / rate_hz;
@@ -203,6 +231,15 @@ pub(crate) fn design_bank(
     let needed = below_nyquist.min(below_limit);
     if needed > MAX_NOTCHES {
         return Err(NotchError::TooManyHarmonics { needed });
+    }
+    // The widest notch is the highest harmonic; refuse before building any.
+    let top_hz = f0 * needed as f64;
+    if needed > 0 && top_hz / q >= nyquist_hz {
+        return Err(NotchError::BandwidthTooWide {
+            hz: top_hz,
+            q,
+            nyquist_hz,
+        });
     }
     for k in 1..=needed {
         let f = f0 * k as f64;
@@ -327,5 +364,39 @@ mod tests {
             iirnotch(500.0, 30.0, 1000.0),
             Err(NotchError::InvalidFrequency { .. })
         ));
+    }
+
+    /// Pole radius sqrt(a2) < 1 for every accepted design, and the first
+    /// refused one is exactly where the bandwidth reaches Nyquist.
+    #[test]
+    fn accepted_notches_are_stable() {
+        for &rate in &[250.0, 1000.0, 2000.0] {
+            for &q in &[0.1, 0.5, 0.9, 1.0, 2.0, 30.0] {
+                for k in 1..40 {
+                    let f = 25.0 * k as f64;
+                    match iirnotch(f, q, rate) {
+                        Ok(row) => {
+                            assert!(f / q < rate / 2.0, "{f} Hz Q {q} at {rate}");
+                            assert!(row[5].abs() < 1.0, "{f} Hz Q {q} at {rate}: a2 {}", row[5]);
+                        }
+                        Err(NotchError::BandwidthTooWide { .. }) => {
+                            assert!(f / q >= rate / 2.0)
+                        }
+                        Err(NotchError::InvalidFrequency { .. }) => assert!(f >= rate / 2.0),
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            MainsNotch::new(Mains::Hz50, 0.5, 2000.0, None).err(),
+            Some(NotchError::BandwidthTooWide {
+                hz: 950.0,
+                q: 0.5,
+                nyquist_hz: 1000.0
+            })
+        );
+        // the same Q is fine once the harmonics stop below the limit
+        assert!(MainsNotch::new(Mains::Hz50, 0.5, 2000.0, Some(450.0)).is_ok());
     }
 }
