@@ -178,9 +178,24 @@ struct Channel {
     quality: QualityMonitor,
     baseline: Baseline,
     band_config: BandConfig,
+    /// `baseline.band(&band_config)` once calibrated: recomputed only when
+    /// the baseline changes (every detector and the baseline learning of a
+    /// sample read it, at most once per channel and sample computed).
+    band: Option<Band>,
     level: f64,
     blocked: bool,
     settling: bool,
+}
+
+impl Channel {
+    /// Recomputes the cached band after the baseline changed.
+    #[inline]
+    fn refresh_band(&mut self) {
+        self.band = self
+            .baseline
+            .is_calibrated()
+            .then(|| self.baseline.band(&self.band_config));
+    }
 }
 
 /// The real-time detection pipeline of one stream (see the module docs).
@@ -274,6 +289,7 @@ impl Pipeline {
                 quality: QualityMonitor::new(c.role, rate, &config.quality)?,
                 baseline: Baseline::new(config.baseline, rate).map_err(PipelineError::Baseline)?,
                 band_config,
+                band: None,
                 level: 0.0,
                 blocked: false,
                 settling: false,
@@ -370,9 +386,7 @@ impl Pipeline {
     pub fn snapshot(&self) -> Snapshot {
         let view = |idx: Option<usize>| {
             let c = self.channels[idx?].as_ref()?;
-            c.baseline
-                .is_calibrated()
-                .then(|| (c.level, c.baseline.band(&c.band_config)))
+            c.band.map(|band| (c.level, band))
         };
         Snapshot {
             t_s: self.last_t,
@@ -563,14 +577,8 @@ impl Pipeline {
             // back inside the resting band
             if !ok {
                 c.settling = true;
-            } else if c.settling {
-                let hi = c
-                    .baseline
-                    .is_calibrated()
-                    .then(|| c.baseline.band(&c.band_config).band_hi);
-                if hi.map_or(true, |hi| c.level <= hi) {
-                    c.settling = false;
-                }
+            } else if c.settling && c.band.map_or(true, |b| c.level <= b.band_hi) {
+                c.settling = false;
             }
             c.blocked = !ok || c.settling;
         }
@@ -587,19 +595,14 @@ impl Pipeline {
         }
 
         // 2. bands (before this sample updates the baselines)
-        let band_of = |c: &Channel| {
-            c.baseline
-                .is_calibrated()
-                .then(|| c.baseline.band(&c.band_config))
-        };
         let pelvic = self
             .pelvic
             .and_then(|i| self.channels[i].as_ref())
-            .map(|c| (c.level, band_of(c), c.blocked));
+            .map(|c| (c.level, c.band, c.blocked));
         let push = self
             .push
             .and_then(|i| self.channels[i].as_ref())
-            .map(|c| (c.level, band_of(c), c.blocked));
+            .map(|c| (c.level, c.band, c.blocked));
 
         // 3. detectors
         let pelvic_view = match pelvic {
@@ -661,11 +664,11 @@ impl Pipeline {
             if c.blocked {
                 continue;
             }
-            if !c.baseline.is_calibrated() {
+            let Some(band) = c.band else {
                 c.baseline.update(c.level, true);
+                c.refresh_band();
                 continue;
-            }
-            let band = c.baseline.band(&c.band_config);
+            };
             let in_band = c.level >= band.band_lo && c.level <= band.band_hi;
             let at_rest = if is_pelvic {
                 in_band && !contraction_busy && !release_busy && !drop_busy && !push_busy
@@ -675,6 +678,7 @@ impl Pipeline {
                 in_band
             };
             c.baseline.update(c.level, at_rest);
+            let mut changed = at_rest;
             // a deliberate drop is not a lower resting tone: settle only
             // when nothing explains the low level, or the "drop" has lasted
             // far longer than any reverse Kegel (then the tone has changed)
@@ -685,6 +689,10 @@ impl Pipeline {
                 && (!drop_busy || drop_onset.is_some_and(|o| t - o > LONG_DROP_S))
             {
                 c.baseline.settle_down(c.level);
+                changed = true;
+            }
+            if changed {
+                c.refresh_band();
             }
         }
     }
