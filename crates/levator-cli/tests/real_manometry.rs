@@ -338,8 +338,10 @@ fn real_outcomes(dir: &Path) -> Vec<Outcome> {
 const FLOOR_SQUEEZES: (usize, usize) = (15, 17);
 /// Push markers with a bearing-down start: (at least found, of markers).
 const FLOOR_PUSHES: (usize, usize) = (14, 17);
-/// Most unmarked contraction / bearing-down starts before `# RAIR`, all six recordings together.
-const CEILING_FALSE_STARTS: usize = 8;
+/// Most unmarked contraction / bearing-down starts before `# RAIR`, all six
+/// recordings together (8 in session 1; 7 since a breath between two
+/// strains no longer splits a push: `testnorair` 149.2 s + 153.3 s).
+const CEILING_FALSE_STARTS: usize = 7;
 
 #[test]
 fn real_recordings_regression_floor() {

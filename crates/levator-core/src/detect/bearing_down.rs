@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!          push signal > on                      held push_confirm_s
-//!   Idle ─────────────────────▶ Pending ─────────────────┬──────────────▶ Pushing ── below off for min_off_s ──▶ Idle
+//!   Idle ─────────────────────▶ Pending ─────────────────┬──────────────▶ Pushing ── below off for push_pause_s ──▶ Idle
 //!    ▲  ◀─ fell back (cough) ──┘        │ pelvic led, or  │ (emits start)            (emits end: response, push, rao_type)
 //!    │                                  │ pelvic rise >=  │
 //!    │                                  ▼ 2x abdominal    │
@@ -35,9 +35,13 @@
 //!   is reported through the push (`pelvic_response: paradoxical`), not as
 //!   a separate contraction.
 //!
-//! After a push or co-contraction ends, the signal must come back inside
-//! its resting band before another push can start (the tail of one push
-//! is not a second push).
+//! A push ends once the signal has stayed below its off level for
+//! [`BearingDownConfig::push_pause_s`] (2 s: a breath between two strains
+//! of one bearing-down attempt does not split it into two pushes; the
+//! pelvic response is judged over the strains, not the pauses). After a
+//! push or co-contraction ends, the signal must come back inside its
+//! resting band before another push can start (the tail of one push is
+//! not a second push).
 //!
 //! **Pelvic response** (mean pelvic level over the push against the pelvic
 //! rest level before it): `relaxed` when it fell by at least
@@ -79,14 +83,34 @@ use super::{samples_for, ConfigError, EventSink};
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct BearingDownConfig {
-    /// The push signal must stay above its activity threshold this long
-    /// (s; at least two samples) before a push is confirmed. Default 0.5 s:
-    /// a cough spike in abdominal pressure lasts 0.2-0.5 s, a push
-    /// (simulated defecation) 10-20 s.
+    /// After the push signal rose above its activity threshold, it must
+    /// stay there this long (s; at least two samples) before the rise is
+    /// judged: a squeeze with abdominal co-contraction (`accessory`) or a
+    /// push. For `abdominal_emg` this is also the shortest push. Default
+    /// 0.5 s: the abdominal EMG burst of a cough lasts 0.2-0.4 s, a push
+    /// (simulated defecation) 10-20 s; while the rise is judged a pelvic
+    /// contraction start is held, so this is also the longest delay a
+    /// Kegel with abdominal co-contraction can get.
     pub push_confirm_s: f64,
-    /// The push ends after the signal stayed below its off level this long
-    /// (s). Default 0.3 s.
+    /// The shortest push on a pressure or motion push signal (s; at least
+    /// [`push_confirm_s`](Self::push_confirm_s)): a rise judged a push
+    /// (not a squeeze) after `push_confirm_s` emits its `bearing_down`
+    /// start only once it has lasted this long. Default 1.0 s: a cough
+    /// raises rectal pressure by 40-80 mmHg for up to 0.8 s above the
+    /// activity threshold (measured on the issue-7 manometry recordings
+    /// at their `# Cough` markers), a bearing-down effort is held for
+    /// seconds (simulated defecation 10-20 s). Pressure devices have no
+    /// 30 ms latency budget.
+    pub push_confirm_pressure_s: f64,
+    /// Abdominal co-contraction (`accessory`) ends after the signal stayed
+    /// below its off level this long (s). Default 0.3 s.
     pub min_off_s: f64,
+    /// A push ends after the signal stayed below its off level this long
+    /// (s). Default 2.0 s: a bearing-down attempt is often two or three
+    /// strains with a quick breath between them (an inspiration takes
+    /// 1-2 s); one attempt is one push, not several. `end_s` is still the
+    /// start of the pause.
+    pub push_pause_s: f64,
     /// Off level: `rest + off_fraction * (peak - rest)`, at least the
     /// resting band's upper edge. Default 0.3.
     pub off_fraction: f64,
@@ -137,7 +161,9 @@ impl Default for BearingDownConfig {
     fn default() -> Self {
         BearingDownConfig {
             push_confirm_s: 0.5,
+            push_confirm_pressure_s: 0.5,
             min_off_s: 0.3,
+            push_pause_s: 2.0,
             off_fraction: 0.3,
             accessory_lead_s: 0.2,
             pressure_lead_s: 1.0,
@@ -154,7 +180,12 @@ impl Default for BearingDownConfig {
 impl BearingDownConfig {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let nonneg = |v: f64| v.is_finite() && v >= 0.0;
-        let checks: [(bool, &'static str); 11] = [
+        let checks: [(bool, &'static str); 13] = [
+            (
+                nonneg(self.push_confirm_pressure_s),
+                "bearing_down.push_confirm_pressure_s",
+            ),
+            (nonneg(self.push_pause_s), "bearing_down.push_pause_s"),
             (nonneg(self.pressure_lead_s), "bearing_down.pressure_lead_s"),
             (nonneg(self.stir_hold_s), "bearing_down.stir_hold_s"),
             (
@@ -243,8 +274,11 @@ pub struct BearingDownDetector {
     state: State,
     config: BearingDownConfig,
     pressure_pair: bool,
+    min_decide: u64,
     min_confirm: u64,
+    decided: bool,
     min_off: u64,
+    min_pause: u64,
     count: u64,
     below: u64,
     last_quiet_s: f64,
@@ -286,8 +320,19 @@ impl BearingDownDetector {
             state: State::Idle,
             config: *config,
             pressure_pair,
-            min_confirm: samples_for(config.push_confirm_s, rate_hz).max(2),
+            min_decide: samples_for(config.push_confirm_s, rate_hz).max(2),
+            min_confirm: if role == Role::AbdominalEmg {
+                samples_for(config.push_confirm_s, rate_hz)
+            } else {
+                samples_for(
+                    config.push_confirm_s.max(config.push_confirm_pressure_s),
+                    rate_hz,
+                )
+            }
+            .max(2),
+            decided: false,
             min_off: samples_for(config.min_off_s, rate_hz),
+            min_pause: samples_for(config.push_pause_s, rate_hz),
             count: 0,
             below: 0,
             last_quiet_s: 0.0,
@@ -359,9 +404,15 @@ impl BearingDownDetector {
 
     /// Ends whatever is active at the end of the stream.
     pub fn finish<S: EventSink + ?Sized>(&mut self, t: f64, sink: &mut S) {
+        // a push paused below its off level ended where the pause began
+        let end_s = if self.below > 0 {
+            self.below_since_s.min(t)
+        } else {
+            t
+        };
         match self.state {
-            State::Pushing => self.emit_push_end(t, t, sink),
-            State::Accessory if self.accessory_reported => self.emit_accessory_end(t, t, sink),
+            State::Pushing => self.emit_push_end(t, end_s, sink),
+            State::Accessory if self.accessory_reported => self.emit_accessory_end(t, end_s, sink),
             State::Idle | State::Pending | State::Accessory => {}
         }
         self.state = State::Idle;
@@ -419,6 +470,7 @@ impl BearingDownDetector {
                     self.on = band.on;
                     self.peak = level;
                     self.count = 1;
+                    self.decided = false;
                     self.pelvic_sum = 0.0;
                     self.pelvic_n = 0;
                     if let Some(p) = pelvic {
@@ -444,15 +496,24 @@ impl BearingDownDetector {
                 self.try_confirm(t, pelvic, sink);
             }
             State::Pushing | State::Accessory => {
-                self.accumulate(level, pelvic);
                 let off = (self.rest + self.config.off_fraction * (self.peak - self.rest))
                     .max(band.band_hi);
+                // the pelvic response is judged over the effort, not over
+                // a pause (a breath between strains, or the end of it)
+                if level >= off {
+                    self.accumulate(level, pelvic);
+                }
                 if level < off {
                     if self.below == 0 {
                         self.below_since_s = t;
                     }
                     self.below += 1;
-                    if self.below >= self.min_off {
+                    let needed = if self.state == State::Pushing {
+                        self.min_pause
+                    } else {
+                        self.min_off
+                    };
+                    if self.below >= needed {
                         let end_s = self.below_since_s;
                         if self.state == State::Pushing {
                             self.emit_push_end(t, end_s, sink);
@@ -517,16 +578,25 @@ impl BearingDownDetector {
         pelvic: Option<&PelvicView>,
         sink: &mut S,
     ) {
+        if self.count < self.min_decide {
+            return;
+        }
+        if !self.decided {
+            // squeeze or push is judged on the start of the rise (which
+            // led, and by how much); a push must then last
+            self.decided = true;
+            if self.is_squeeze(pelvic) {
+                self.below = 0;
+                self.state = State::Accessory;
+                self.accessory_reported = false;
+                self.try_report_accessory(t, sink);
+                return;
+            }
+        }
         if self.count < self.min_confirm {
             return;
         }
         self.below = 0;
-        if self.is_squeeze(pelvic) {
-            self.state = State::Accessory;
-            self.accessory_reported = false;
-            self.try_report_accessory(t, sink);
-            return;
-        }
         self.state = State::Pushing;
         let mut e = Event::new(EventKind::BearingDown, Some(Phase::Start), self.onset_s)
             .detected_at(t)
