@@ -90,6 +90,9 @@ fn tick_and_process_allocate_nothing_after_construction() {
     let mut c = ChainConfig::emg(rate);
     c.envelope = EnvelopeConfig::TeagerKaiser;
     configs.push(c);
+    let mut c = ChainConfig::emg(rate);
+    c.notch_kind = levator::core::conditioning::NotchKind::Comb;
+    configs.push(c);
     let mut chains: Vec<Chain> = configs.iter().map(|c| Chain::new(c).unwrap()).collect();
 
     let sos = butter(

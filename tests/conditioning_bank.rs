@@ -1,7 +1,9 @@
 //! `ChainBank<N>` (N channels in SIMD lanes) against N scalar `Chain`s:
 //! bit-identical output, guard and counters per lane, chunking invariance.
 
-use levator::core::conditioning::{Chain, ChainBank, ChainConfig, EnvelopeConfig, Mains};
+use levator::core::conditioning::{
+    Chain, ChainBank, ChainConfig, EnvelopeConfig, Mains, NotchKind,
+};
 
 fn frames<const N: usize>(len: usize, seed: u64) -> Vec<[f64; N]> {
     let mut s = seed;
@@ -33,6 +35,14 @@ fn configs(rate: f64) -> Vec<ChainConfig> {
     let mut c = ChainConfig::emg(rate);
     c.envelope = EnvelopeConfig::TeagerKaiser;
     v.push(c);
+    // comb notches (a comb at 50 Hz; at 60 Hz a comb where the rate allows,
+    // the cascade fallback elsewhere)
+    for mains in [Mains::Hz50, Mains::Hz60] {
+        let mut c = ChainConfig::emg(rate);
+        c.notch_kind = NotchKind::Comb;
+        c.mains = Some(mains);
+        v.push(c);
+    }
     v
 }
 

@@ -36,8 +36,8 @@
 use std::path::PathBuf;
 
 use levator::core::conditioning::{
-    butter, iirnotch, Band, Chain, ChainConfig, EnvelopeConfig, Mains, MainsNotch, NotchError, Sos,
-    SosFilter,
+    butter, iircomb, iirnotch, Band, Chain, ChainConfig, CombNotch, EnvelopeConfig, Mains,
+    MainsNotch, NotchError, NotchKind, Sos, SosFilter,
 };
 
 const REL: f64 = 1e-9;
@@ -71,6 +71,8 @@ struct Case {
     sos: Vec<[f64; 6]>,
     out: Vec<f64>,
     rms: Vec<f64>,
+    /// `comb N b[0] b[N] a[N]`: a comb's non-zero taps.
+    comb: Option<(usize, f64, f64, f64)>,
     exact: Vec<f64>,
     scipy_err: Option<f64>,
 }
@@ -95,6 +97,12 @@ fn cases(name: &str) -> Vec<Case> {
             }
             Some("out") => cur.as_mut().expect("out outside case").out = parse_floats(tok),
             Some("rms") => cur.as_mut().expect("rms outside case").rms = parse_floats(tok),
+            Some("comb") => {
+                let n: usize = tok.next().expect("comb delay").parse().expect("comb delay");
+                let v = parse_floats(tok);
+                assert_eq!(v.len(), 3, "comb line: N b0 bN aN");
+                cur.as_mut().expect("comb outside case").comb = Some((n, v[0], v[1], v[2]));
+            }
             Some("exact") => cur.as_mut().expect("exact outside case").exact = parse_floats(tok),
             Some("scipy_err") => {
                 cur.as_mut().expect("scipy_err outside case").scipy_err =
@@ -335,5 +343,120 @@ fn emg_chain_matches_scipy_cascade_and_numpy_rms() {
         }
         assert_series_close(&format!("{what} filtered"), &filtered, &case.out);
         assert_series_close(&format!("{what} rms"), &rms, &case.rms);
+    }
+}
+
+/// A comb's taps against scipy's, at 1e-9 of the largest tap of `b`
+/// (numerator) and of `a` (denominator, >= 1), as sections are judged.
+fn assert_comb_close(what: &str, got: &levator::core::conditioning::CombCoefficients, case: &Case) {
+    let (n, b0, bn, an) = case.comb.expect("comb line");
+    assert_eq!(got.delay, n, "{what}: delay");
+    let b_scale = b0.abs().max(bn.abs());
+    let a_scale = an.abs().max(1.0);
+    for (name, g, w, scale) in [
+        ("b[0]", got.gain, b0, b_scale),
+        ("b[N]", -got.gain, bn, b_scale),
+        ("a[N]", -got.pole, an, a_scale),
+    ] {
+        assert!(
+            (g - w).abs() <= REL * scale,
+            "{what}: {name}: got {g:e} want {w:e}"
+        );
+    }
+}
+
+#[test]
+fn combs_match_scipy_iircomb_and_lfilter() {
+    let x = input();
+    let mut filtered = 0;
+    let mut refused = 0;
+    for case in cases("comb.txt").iter().filter(|c| c.head[1] == "single") {
+        let what = case.head.join(" ");
+        let rate = f(&case.head[3]);
+        let f0 = f(&case.head[4]);
+        let q = f(&case.head[5]);
+        if q <= 1.0 {
+            // scipy designs it (a pole on or outside the unit circle for
+            // Q < 1); levator refuses it
+            let (_, _, _, an) = case.comb.expect("comb line");
+            assert!(an.abs() >= 1.0 || q == 1.0, "{what}: scipy a[N] {an}");
+            assert!(
+                matches!(
+                    iircomb(f0, q, rate),
+                    Err(NotchError::BandwidthTooWide { .. })
+                ),
+                "{what}"
+            );
+            refused += 1;
+            continue;
+        }
+        let design = iircomb(f0, q, rate).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_comb_close(&what, &design, case);
+        let mains = if f0 == 50.0 { Mains::Hz50 } else { Mains::Hz60 };
+        let mut comb = CombNotch::new(mains, q, rate).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let mut y = vec![0.0; x.len()];
+        assert_eq!(comb.process(&x, &mut y), x.len());
+        assert_series_close(&what, &y, &case.out);
+        filtered += 1;
+    }
+    assert!(
+        filtered >= 6 && refused >= 1,
+        "{filtered} filtered, {refused} refused"
+    );
+    // 1 kHz is no multiple of 60 Hz: scipy raises, levator says why
+    assert!(matches!(
+        iircomb(60.0, 30.0, 1000.0),
+        Err(NotchError::NotAComb { .. })
+    ));
+}
+
+#[test]
+fn emg_chain_with_comb_matches_scipy_sosfilt_then_lfilter() {
+    let x = input();
+    let chains: Vec<Case> = cases("comb.txt")
+        .into_iter()
+        .filter(|c| c.head[1] == "chain")
+        .collect();
+    assert_eq!(chains.len(), 3);
+    for case in chains {
+        let what = case.head.join(" ");
+        let rate = f(&case.head[3]);
+        let mut config = ChainConfig::emg(rate);
+        config.notch_kind = NotchKind::Comb;
+        let mut chain = Chain::new(&config).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(chain.notch_kind(), NotchKind::Comb, "{what}");
+        assert_eq!(chain.sections(), case.sos.len(), "{what}: sections");
+        // the same harmonics notched as the cascade (DC and Nyquist aside)
+        assert_eq!(
+            chain.notches(),
+            Chain::new(&ChainConfig::emg(rate)).unwrap().notches(),
+            "{what}: notches"
+        );
+        let design = iircomb(50.0, config.notch_q, rate).unwrap();
+        assert_comb_close(&what, &design, &case);
+        let mut filtered = Vec::with_capacity(x.len());
+        let mut rms = Vec::with_capacity(x.len());
+        for &v in &x {
+            rms.push(chain.tick(v));
+            filtered.push(chain.filtered());
+        }
+        assert_series_close(&format!("{what} filtered"), &filtered, &case.out);
+        assert_series_close(&format!("{what} rms"), &rms, &case.rms);
+    }
+}
+
+/// A comb asked for where none exists (1 kHz at 60 Hz) is the cascade.
+#[test]
+fn comb_falls_back_to_the_cascade() {
+    let mut config = ChainConfig::emg(1000.0);
+    config.mains = Some(Mains::Hz60);
+    config.notch_kind = NotchKind::Comb;
+    let mut comb = Chain::new(&config).unwrap();
+    config.notch_kind = NotchKind::Cascade;
+    let mut cascade = Chain::new(&config).unwrap();
+    assert_eq!(comb.notch_kind(), NotchKind::Cascade);
+    assert_eq!((comb.sections(), comb.notches()), (13, 8));
+    for v in input() {
+        assert_eq!(comb.tick(v).to_bits(), cascade.tick(v).to_bits());
     }
 }

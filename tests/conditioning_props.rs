@@ -107,7 +107,7 @@ proptest! {
 }
 
 use levator::core::conditioning::{
-    Chain, ChainBank, ChainConfig, EnvelopeConfig, Mains, INPUT_LIMIT,
+    Chain, ChainBank, ChainConfig, EnvelopeConfig, Mains, NotchKind, INPUT_LIMIT,
 };
 
 /// Any config, mostly valid, sometimes not: frequencies are drawn as
@@ -144,15 +144,16 @@ fn any_config() -> impl Strategy<Value = ChainConfig> {
     ];
     let q = prop_oneof![10 => 0.5f64..100.0, 1 => Just(0.0), 1 => Just(f64::NAN)];
     let mains = prop_oneof![Just(None), Just(Some(Mains::Hz50)), Just(Some(Mains::Hz60))];
+    let kind = prop_oneof![Just(NotchKind::Cascade), Just(NotchKind::Comb)];
     (
         rate,
         (frac(), order()),
         (frac(), 0.05f64..0.9, order()),
         (frac(), order()),
-        (mains, q),
+        (mains, q, kind),
         envelope,
     )
-        .prop_map(|(rate_hz, hp, bp, lp, (mains, q), envelope)| {
+        .prop_map(|(rate_hz, hp, bp, lp, (mains, q, kind), envelope)| {
             let nyq = rate_hz / 2.0;
             let mut c = ChainConfig::passthrough(rate_hz);
             c.highpass_hz = hp.0.map(|f| f * nyq);
@@ -164,6 +165,7 @@ fn any_config() -> impl Strategy<Value = ChainConfig> {
             c.lowpass_order = lp.1;
             c.mains = mains;
             c.notch_q = q;
+            c.notch_kind = kind;
             c.envelope = match envelope {
                 EnvelopeConfig::RectifiedLowPass { cutoff_hz, order } => {
                     EnvelopeConfig::RectifiedLowPass {

@@ -65,6 +65,9 @@ fn all_configs(rate_hz: f64) -> Vec<ChainConfig> {
     c.lowpass_hz = Some(rate_hz * 0.3);
     c.lowpass_order = 8;
     v.push(c);
+    let mut c = ChainConfig::emg(rate_hz);
+    c.notch_kind = levator::core::conditioning::NotchKind::Comb;
+    v.push(c);
     v
 }
 

@@ -26,6 +26,7 @@ use biquad::{Biquad, Coefficients, DirectForm2Transposed};
 #[cfg(feature = "alloc")]
 use super::chain::EnvelopeConfig;
 use super::chain::{design, ChainConfig, ChainError, EnvelopeStage};
+use super::comb::{CombLine, NotchKind};
 use super::guard::INPUT_LIMIT;
 use super::sos::IDENTITY;
 use super::MAX_CHAIN_SECTIONS;
@@ -108,6 +109,7 @@ pub struct ChainBank<const N: usize> {
     config: ChainConfig,
     stages: [DirectForm2Transposed<f64, Lanes<N>>; MAX_CHAIN_SECTIONS],
     len: usize,
+    comb: Option<CombLine<Lanes<N>>>,
     envelope: BankEnvelope<N>,
     last_good: [f64; N],
     rejected: [u64; N],
@@ -130,6 +132,7 @@ impl<const N: usize> ChainBank<N> {
             config: *config,
             stages,
             len: coefficients.len(),
+            comb: design.comb.as_ref().map(CombLine::new),
             envelope,
             last_good: [0.0; N],
             rejected: [0; N],
@@ -159,9 +162,15 @@ impl<const N: usize> ChainBank<N> {
         for stage in self.stages.iter_mut().take(self.len) {
             y = stage.run(y);
         }
+        if let Some(comb) = self.comb.as_mut() {
+            y = comb.run(y);
+        }
         if y.0.iter().any(|s| !s.is_finite()) {
             for stage in self.stages.iter_mut() {
                 stage.reset_state();
+            }
+            if let Some(comb) = self.comb.as_mut() {
+                comb.reset();
             }
             self.state_resets = self.state_resets.saturating_add(1);
             y = Lanes([0.0; N]);
@@ -209,6 +218,9 @@ impl<const N: usize> ChainBank<N> {
         for stage in self.stages.iter_mut() {
             stage.reset_state();
         }
+        if let Some(comb) = self.comb.as_mut() {
+            comb.reset();
+        }
         self.envelope.reset();
         self.last_good = [0.0; N];
         self.rejected = [0; N];
@@ -221,9 +233,19 @@ impl<const N: usize> ChainBank<N> {
         &self.config
     }
 
-    /// Number of biquad sections run per frame (filters + notches).
+    /// Number of biquad sections run per frame (filters, and the notches
+    /// of a [`NotchKind::Cascade`]).
     pub fn sections(&self) -> usize {
         self.len
+    }
+
+    /// The notch kind in use (see [`Chain::notch_kind`](super::Chain::notch_kind)).
+    pub fn notch_kind(&self) -> NotchKind {
+        if self.comb.is_some() {
+            NotchKind::Comb
+        } else {
+            NotchKind::Cascade
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 use core::fmt;
 
 use super::butterworth::{butter, Band, DesignError};
+use super::comb::{iircomb, CombCoefficients, CombLine, NotchKind};
 use super::guard::InputGuard;
 use super::notch::{design_bank, Mains, NotchError, MAX_NOTCHES};
 use biquad::Coefficients;
@@ -89,7 +90,14 @@ pub struct ChainConfig {
     /// Notch quality factor: -3 dB width of each notch is `f/notch_q`.
     pub notch_q: f64,
     /// Highest harmonic frequency to notch, Hz; `None` = all below Nyquist.
+    /// Applies to the [`NotchKind::Cascade`] only.
     pub notch_max_hz: Option<f64>,
+    /// How the notches are built: one biquad per harmonic
+    /// ([`NotchKind::Cascade`], the default) or one comb filter for all of
+    /// them ([`NotchKind::Comb`], when the rate is a multiple of the mains
+    /// frequency; the cascade otherwise). See [`comb`](super::comb) for how
+    /// the two differ.
+    pub notch_kind: NotchKind,
     /// Final envelope stage.
     pub envelope: EnvelopeConfig,
 }
@@ -109,6 +117,7 @@ impl ChainConfig {
             mains: None,
             notch_q: 30.0,
             notch_max_hz: None,
+            notch_kind: NotchKind::Cascade,
             envelope: EnvelopeConfig::None,
         }
     }
@@ -286,6 +295,8 @@ pub(crate) struct Design {
     coefficients: [Coefficients<f64>; MAX_CHAIN_SECTIONS],
     len: usize,
     pub(crate) n_notches: usize,
+    /// The comb notch that runs after the sections, if any.
+    pub(crate) comb: Option<CombCoefficients>,
 }
 
 impl Design {
@@ -319,6 +330,7 @@ pub(crate) fn design(config: &ChainConfig) -> Result<Design, ChainError> {
         coefficients: [IDENTITY; MAX_CHAIN_SECTIONS],
         len: 0,
         n_notches: 0,
+        comb: None,
     };
     if let Some(hz) = config.highpass_hz {
         let sos = butter(
@@ -348,6 +360,21 @@ pub(crate) fn design(config: &ChainConfig) -> Result<Design, ChainError> {
         d.push_sos(&sos);
     }
     if let Some(mains) = config.mains {
+        if config.notch_kind == NotchKind::Comb {
+            match iircomb(mains.hz(), config.notch_q, rate_hz) {
+                Ok(comb) => {
+                    // harmonics strictly between DC and Nyquist
+                    d.n_notches = (comb.delay - 1) / 2;
+                    d.comb = Some(comb);
+                    return Ok(d);
+                }
+                // no comb at this rate (not a multiple of the mains
+                // frequency, too long, or no harmonic below Nyquist):
+                // the cascade, as documented
+                Err(NotchError::NotAComb { .. } | NotchError::InvalidFrequency { .. }) => {}
+                Err(e) => return Err(ChainError::Notch(e)),
+            }
+        }
         d.n_notches = design_bank(
             mains,
             config.notch_q,
@@ -389,6 +416,7 @@ pub(crate) fn design(config: &ChainConfig) -> Result<Design, ChainError> {
 pub struct Chain {
     config: ChainConfig,
     cascade: Cascade<MAX_CHAIN_SECTIONS>,
+    comb: Option<CombLine<f64>>,
     n_notches: usize,
     envelope: EnvelopeStage,
     guard: InputGuard,
@@ -408,6 +436,7 @@ impl Chain {
         Ok(Chain {
             config: *config,
             cascade,
+            comb: design.comb.as_ref().map(CombLine::new),
             n_notches: design.n_notches,
             envelope: EnvelopeStage::new(config)?,
             guard: InputGuard::new(),
@@ -422,10 +451,16 @@ impl Chain {
     pub fn tick(&mut self, x: f64) -> f64 {
         let x = self.guard.admit(x);
         let mut y = self.cascade.run(x);
+        if let Some(comb) = self.comb.as_mut() {
+            y = comb.run(y);
+        }
         if !y.is_finite() {
             // Unreachable for stable filters and guarded input; a safety
             // net so that state can never stay poisoned.
             self.cascade.reset();
+            if let Some(comb) = self.comb.as_mut() {
+                comb.reset();
+            }
             self.state_resets = self.state_resets.saturating_add(1);
             y = 0.0;
         }
@@ -471,6 +506,9 @@ impl Chain {
     /// Back to the just-constructed state (filters, envelope, counters).
     pub fn reset(&mut self) {
         self.cascade.reset();
+        if let Some(comb) = self.comb.as_mut() {
+            comb.reset();
+        }
         self.guard.reset();
         self.filtered = 0.0;
         self.state_resets = 0;
@@ -482,14 +520,26 @@ impl Chain {
         &self.config
     }
 
-    /// Number of biquad sections run per sample (filters + notches).
+    /// Number of biquad sections run per sample (filters, and the notches
+    /// of a [`NotchKind::Cascade`]).
     pub fn sections(&self) -> usize {
         self.cascade.len()
     }
 
-    /// Number of mains notches in the chain.
+    /// Number of mains harmonics notched between DC and Nyquist (by
+    /// either kind of notch).
     pub fn notches(&self) -> usize {
         self.n_notches
+    }
+
+    /// The notch kind in use: [`NotchKind::Comb`] only when a comb was
+    /// asked for and exists at this rate (see [`ChainConfig::notch_kind`]).
+    pub fn notch_kind(&self) -> NotchKind {
+        if self.comb.is_some() {
+            NotchKind::Comb
+        } else {
+            NotchKind::Cascade
+        }
     }
 }
 

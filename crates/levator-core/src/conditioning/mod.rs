@@ -19,6 +19,7 @@
 //! | [`butterworth`] | [`butter`]: Butterworth design of order 1-8 as second-order sections |
 //! | [`sos`] | [`Sos`] coefficients (scipy layout) and the streaming [`SosFilter`] |
 //! | [`notch`] | [`iirnotch`] and the [`MainsNotch`] bank (50/60 Hz + harmonics) |
+//! | [`comb`] | [`iircomb`] and the [`CombNotch`]: every harmonic with one delay line ([`NotchKind::Comb`]) |
 //! | [`chain`] | [`ChainConfig`] (presets [`ChainConfig::emg`], [`ChainConfig::pressure`]) and [`Chain`] |
 //! | [`bank`] | [`ChainBank`]: several channels with one config in SIMD lanes, bit-identical to per-channel chains |
 //! | [`guard`] | the NaN / ±∞ policy shared by every streaming stage |
@@ -80,6 +81,7 @@
 pub mod bank;
 pub mod butterworth;
 pub mod chain;
+pub mod comb;
 pub(crate) mod complex;
 pub mod guard;
 pub mod notch;
@@ -90,6 +92,7 @@ pub use butterworth::{butter, Band, DesignError, MAX_ORDER, MIN_ORDER};
 pub use chain::{
     Chain, ChainConfig, ChainError, EnvelopeConfig, MAX_CHAIN_SECTIONS, NO_ALLOC_RMS_CAPACITY,
 };
+pub use comb::{iircomb, CombCoefficients, CombNotch, NotchKind, MAX_COMB_DELAY};
 pub use guard::INPUT_LIMIT;
 pub use notch::{iirnotch, Mains, MainsNotch, NotchError, MAX_NOTCHES};
 pub use sos::{Sos, SosError, SosFilter, MAX_SECTIONS};

@@ -95,6 +95,15 @@ pub enum NotchError {
         /// Harmonics that would be needed.
         needed: usize,
     },
+    /// No comb notch ([`iircomb`](super::iircomb)) at this rate: the rate
+    /// is not an integer multiple of the frequency, or the delay would
+    /// exceed [`MAX_COMB_DELAY`](super::MAX_COMB_DELAY).
+    NotAComb {
+        /// The notch frequency, Hz.
+        hz: f64,
+        /// The sample rate, Hz.
+        rate_hz: f64,
+    },
 }
 
 impl fmt::Display for NotchError {
@@ -125,6 +134,12 @@ impl fmt::Display for NotchError {
                 f,
                 "{needed} mains harmonics below the limit, at most {MAX_NOTCHES} supported; \
                  lower the notch limit (max_hz)"
+            ),
+            NotchError::NotAComb { hz, rate_hz } => write!(
+                f,
+                "no comb notch at {hz} Hz for {rate_hz} Hz sampling: the rate must be an \
+                 integer multiple of the frequency, at most {} times it",
+                super::comb::MAX_COMB_DELAY
             ),
         }
     }

@@ -23,7 +23,7 @@
 
 use core::fmt;
 
-use crate::conditioning::{Chain, ChainConfig, ChainError, EnvelopeConfig, Mains};
+use crate::conditioning::{Chain, ChainConfig, ChainError, EnvelopeConfig, Mains, NotchKind};
 use crate::event::{Event, EventKind, Phase, QualityIssue};
 use crate::features::baseline::{
     Band, BandConfig, Baseline, BaselineConfig, BaselineError, MvcCalibration,
@@ -50,6 +50,9 @@ pub struct PipelineConfig {
     /// Mains frequency notched out of EMG channels (harmonics included).
     /// Default 50 Hz (set 60 Hz in the Americas; `None` for none).
     pub mains: Option<Mains>,
+    /// How the mains notches of EMG channels are built (see
+    /// [`NotchKind`]). Default [`NotchKind::Cascade`].
+    pub notch_kind: NotchKind,
     /// EMG moving-RMS envelope window (ms). Default 50 ms: the usual sEMG
     /// biofeedback smoothing (25-100 ms); shorter windows cut latency but
     /// raise envelope noise (relative SD ~ 1/sqrt(window x bandwidth)).
@@ -89,6 +92,7 @@ impl Default for PipelineConfig {
     fn default() -> Self {
         PipelineConfig {
             mains: Some(Mains::Hz50),
+            notch_kind: NotchKind::Cascade,
             emg_window_ms: 50.0,
             warmup_s: 0.5,
             baseline: BaselineConfig::default(),
@@ -264,6 +268,7 @@ impl Pipeline {
             let mut cc = ChainConfig::for_role(c.role, rate);
             let band_config = if c.role.is_emg() {
                 cc.mains = config.mains;
+                cc.notch_kind = config.notch_kind;
                 if cc.envelope != EnvelopeConfig::None {
                     cc.envelope = EnvelopeConfig::MovingRms {
                         window_ms: config.emg_window_ms.max(1000.0 / rate),
