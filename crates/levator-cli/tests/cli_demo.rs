@@ -17,7 +17,7 @@ fn demo_prints_expected_kinds_and_summary() {
         "levator demo: hypertonic subject",
         "contraction",
         "bearing_down",
-        "subject: reverse Kegel (drop)",
+        "subject: reverse Kegel attempt, too shallow for a drop",
         "summary",
         "Glazer-style metrics",
         "resting tone",

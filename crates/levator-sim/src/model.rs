@@ -40,7 +40,18 @@
 //!   outside the resting band [`POOR_RELEASE_AFTER_S`] later;
 //!   `residual_pct` = remaining excess as % of the peak excess.
 //! - `relaxation`/`drop` start at the drop onset, end when back within
-//!   10 % of the drop depth.
+//!   10 % of the drop depth -- only when the attempt is a drop by the
+//!   detector contract on the *measured* pelvic channel: it falls by at
+//!   least [`DROP_MIN_FRAC`] (25 %) of its resting level for at least
+//!   [`DROP_MIN_S`] (1 s). The measured fall is smaller than the muscle's:
+//!   on pressure devices only the muscular part of the resting pressure
+//!   (`1 - pelvic_passive_frac`) can fall, and on EMG the instrument floor
+//!   (amplifier noise, mains residue, ECG bleed, measured through the
+//!   standard EMG conditioning, see [`EmgPower`]) adds in power to the
+//!   resting RMS. A reverse Kegel too shallow to meet the definition (common
+//!   for hypertonic and dyssynergic subjects, who cannot let go well) is in
+//!   the signal but has no truth event; `Simulator::drop_attempts` lists
+//!   every attempt with its measured fall.
 //! - `bearing_down` start/end over the push, with `pelvic_response`,
 //!   `push` and (manometry) `rao_type`. The response is the subject's
 //!   muscle response (relaxed = activation fell >= 20 %), except on
@@ -444,13 +455,101 @@ fn release_latency(rise_s: f64, hold_s: f64, s: &Subject, limit_s: f64) -> Optio
     Some(hi)
 }
 
+/// Minimum fall of the measured pelvic channel below its resting level, as
+/// a fraction of that level, for a reverse Kegel to be labelled a drop (the
+/// detector contract's default: 25 % of rest).
+pub const DROP_MIN_FRAC: f64 = 0.25;
+/// Minimum time the measured fall must last to be a drop (s).
+pub const DROP_MIN_S: f64 = 1.0;
+/// Time step of the scan that measures how long a modelled drop stays below
+/// the drop level (s).
+const DROP_SCAN_STEP_S: f64 = 0.01;
+
+/// How muscle activity and the instrument floor show up in the conditioned
+/// pelvic sEMG (the signal the detectors' envelope is the RMS of), measured
+/// by running each through the standard EMG conditioning
+/// (`ChainConfig::emg` at the device's rate and mains frequency):
+/// the envelope power at activation `a` is `gain2 * (mvc * a)^2 + floor_uv2`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EmgPower {
+    /// Fraction of the muscle signal's power the conditioning keeps.
+    pub gain2: f64,
+    /// Power (µV²) of what is left of the instrument noise, mains hum,
+    /// drift and ECG bleed after conditioning.
+    pub floor_uv2: f64,
+}
+
+/// One reverse-Kegel attempt of a timeline and whether it is a drop.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DropAttempt {
+    /// Start of the attempt (s).
+    pub t0: f64,
+    /// Time from the start to the end of the full-depth hold (s); the level
+    /// then ramps back to rest over 0.8 s.
+    pub on_s: f64,
+    /// Deepest fall of the measured pelvic level below rest, as a fraction
+    /// of rest.
+    pub fall_frac: f64,
+    /// Whether the fall meets the drop definition (truth event emitted).
+    pub is_drop: bool,
+}
+
 /// Device-side facts the truth needs (channels, units, pressure scaling).
 pub(crate) struct TruthContext<'a> {
     pub subject: &'a Subject,
     pub device: &'a Device,
+    /// The measured EMG power model (EMG pelvic channels).
+    pub emg: Option<EmgPower>,
 }
 
 impl TruthContext<'_> {
+    /// The measured pelvic level at activation `a`: the conditioned EMG's
+    /// RMS including the instrument floor (µV), or pressure (cmH2O).
+    fn measured_pelvic(&self, a: f64) -> f64 {
+        match (self.device.pelvic_channel(), self.emg) {
+            (Some(Role::PelvicPressure), _) => pelvic_pressure_cmh2o(self.subject, self.device, a),
+            (_, Some(p)) => {
+                let m = self.subject.pelvic_mvc_uv * a.max(0.0);
+                libm::sqrt(p.gain2 * m * m + p.floor_uv2)
+            }
+            _ => self.subject.pelvic_mvc_uv * a.max(0.0),
+        }
+    }
+
+    /// A reverse Kegel of `depth` (activation below tone) held `on_s`:
+    /// its deepest measured fall (fraction of rest) and whether the level
+    /// stays at least [`DROP_MIN_FRAC`] below rest for [`DROP_MIN_S`].
+    pub(crate) fn drop_attempt(&self, t0: f64, depth: f64, on_s: f64) -> DropAttempt {
+        let tone = self.subject.pelvic_tone();
+        let rest = self.measured_pelvic(tone);
+        if rest.is_nan() || rest <= 0.0 {
+            return DropAttempt {
+                t0,
+                on_s,
+                fall_frac: 0.0,
+                is_drop: false,
+            };
+        }
+        let n = libm::ceil((on_s + DROP_RAMP_S) / DROP_SCAN_STEP_S) as usize;
+        let mut below = 0usize;
+        let mut deepest = 0.0f64;
+        for i in 0..=n {
+            let dt = i as f64 * DROP_SCAN_STEP_S;
+            let p = plateau(dt, DROP_RAMP_S, on_s - DROP_RAMP_S, DROP_RAMP_S);
+            let fall = 1.0 - self.measured_pelvic(tone - depth * p) / rest;
+            deepest = deepest.max(fall);
+            if fall >= DROP_MIN_FRAC {
+                below += 1;
+            }
+        }
+        DropAttempt {
+            t0,
+            on_s,
+            fall_frac: deepest,
+            is_drop: below as f64 * DROP_SCAN_STEP_S >= DROP_MIN_S,
+        }
+    }
+
     /// Pelvic value at activation `a` on the pelvic truth channel, in its
     /// canonical unit (µV RMS or cmH2O, without abdominal transmission).
     fn pelvic_value(&self, a: f64) -> f64 {
@@ -568,6 +667,10 @@ pub(crate) fn truth(tl: &Timeline, ctx: &TruthContext<'_>) -> Vec<Event> {
                 }
             }
             ActionKind::Drop { depth, on_s } => {
+                if !ctx.drop_attempt(t0, depth, on_s).is_drop {
+                    // too shallow on the measured channel (module docs)
+                    continue;
+                }
                 let end_t = t0 + on_s + DROP_RAMP_S * band_crossing_frac();
                 let mut st = on(
                     Event::new(EventKind::Relaxation, Some(Phase::Start), t0),

@@ -4,13 +4,16 @@
 use core::convert::Infallible;
 use core::f64::consts::PI;
 
+use levator_core::conditioning::{Chain, ChainConfig, EnvelopeConfig, Mains as MainsHz};
 use levator_core::event::Event;
 use levator_core::stream::{
     Frame, Role, SampleSource, SourceItem, StreamSpec, Unit, CMH2O_PER_MMHG,
 };
 
 use crate::device::{Device, DeviceKind};
-use crate::model::{pelvic_pressure_cmh2o, truth, Timeline, TruthContext};
+use crate::model::{
+    pelvic_pressure_cmh2o, truth, ActionKind, DropAttempt, EmgPower, Timeline, TruthContext,
+};
 use crate::rng::{derive_seed, Rng};
 use crate::scenario::Scenario;
 use crate::signal::{Drift, Ecg, EmgNoise, Mains};
@@ -121,6 +124,7 @@ pub struct Simulator {
     spec: StreamSpec,
     timeline: Timeline,
     truth: Vec<Event>,
+    drop_attempts: Vec<DropAttempt>,
     total: u64,
     n: u64,
     body: Body,
@@ -143,13 +147,21 @@ impl Simulator {
             &subject,
             &mut Rng::derived(seed, "timeline"),
         );
-        let truth = truth(
-            &timeline,
-            &TruthContext {
-                subject: &subject,
-                device: &config.device,
-            },
-        );
+        let ctx = TruthContext {
+            subject: &subject,
+            device: &config.device,
+            emg: (config.device.pelvic_channel() == Some(Role::PelvicEmg))
+                .then(|| emg_power(&config.device, &subject, seed)),
+        };
+        let truth = truth(&timeline, &ctx);
+        let drop_attempts = timeline
+            .actions()
+            .iter()
+            .filter_map(|a| match a.kind {
+                ActionKind::Drop { depth, on_s } => Some(ctx.drop_attempt(a.t0, depth, on_s)),
+                _ => None,
+            })
+            .collect();
         let fs = config.device.rate_hz;
         let total = libm::ceil(timeline.duration_s() * fs - 1e-9) as u64;
         let channels = spec
@@ -193,6 +205,7 @@ impl Simulator {
             spec,
             timeline,
             truth,
+            drop_attempts,
             total,
             n: 0,
             body,
@@ -231,6 +244,13 @@ impl Simulator {
     /// at onset + elapsed). Truth labels have `detected_s == None`.
     pub fn truth(&self) -> &[Event] {
         &self.truth
+    }
+
+    /// Every reverse-Kegel attempt of the scenario with the deepest fall it
+    /// makes on the measured pelvic channel and whether that meets the drop
+    /// definition (only those have truth events; see [`crate::model`]).
+    pub fn drop_attempts(&self) -> &[DropAttempt] {
+        &self.drop_attempts
     }
 
     /// The timeline of actions.
@@ -377,5 +397,68 @@ impl SampleSource for Simulator {
 
     fn next_item(&mut self) -> Result<Option<SourceItem>, Infallible> {
         Ok(self.next_frame().map(SourceItem::Frame))
+    }
+}
+
+/// Seconds of signal the EMG power model is measured over, after
+/// [`EMG_POWER_SETTLE_S`] for the filters to settle.
+const EMG_POWER_SPAN_S: f64 = 8.0;
+const EMG_POWER_SETTLE_S: f64 = 1.0;
+
+/// Measures how the device's pelvic sEMG looks after the standard EMG
+/// conditioning (`ChainConfig::emg` at the device rate, notching the
+/// device's mains): the power kept of unit-RMS muscle noise with the
+/// subject's spectrum, and the power left of the instrument floor (white
+/// noise, mains hum, drift, ECG bleed, ADC), each run through its own chain
+/// from its own seeded generator (deterministic per seed).
+fn emg_power(dev: &Device, subject: &Subject, seed: u64) -> EmgPower {
+    let fs = dev.rate_hz;
+    let mut config = ChainConfig::emg(fs);
+    config.mains = if dev.mains_hz == 60.0 {
+        Some(MainsHz::Hz60)
+    } else {
+        Some(MainsHz::Hz50)
+    };
+    config.envelope = EnvelopeConfig::None;
+    let (Ok(mut muscle_chain), Ok(mut floor_chain)) = (Chain::new(&config), Chain::new(&config))
+    else {
+        // Every device rate has a valid EMG preset; without one, the
+        // measured level is the muscle's alone.
+        return EmgPower {
+            gain2: 1.0,
+            floor_uv2: 0.0,
+        };
+    };
+    let mut muscle = EmgNoise::new(
+        Rng::new(derive_seed(seed, "truth/emg")),
+        fs,
+        subject.emg_corner_hz,
+        20.0,
+        dev.emg_band_high_hz,
+    );
+    let mut rng = Rng::derived(seed, "truth/floor");
+    let mains = Mains::new(dev.mains_hz, fs, rng.range(0.0, 2.0 * PI));
+    let drift = Drift::new(&mut rng);
+    let mut ecg = Ecg::new(rng.clone(), subject.heart_rate_bpm);
+    let settle = (EMG_POWER_SETTLE_S * fs) as u64;
+    let n = settle + (EMG_POWER_SPAN_S * fs) as u64;
+    let (mut kept, mut floor) = (0.0, 0.0);
+    for i in 0..n {
+        let t = i as f64 / fs;
+        let m = muscle_chain.tick(muscle.tick(1.0));
+        let v = dev.emg_noise_uv * rng.gaussian()
+            + dev.mains_uv * mains.at(i)
+            + dev.emg_drift_uv * drift.at(t)
+            + dev.ecg_pelvic_uv * ecg.at(t);
+        let f = floor_chain.tick(dev.emg_adc.apply(v));
+        if i >= settle {
+            kept += m * m;
+            floor += f * f;
+        }
+    }
+    let count = (n - settle).max(1) as f64;
+    EmgPower {
+        gain2: kept / count,
+        floor_uv2: floor / count,
     }
 }

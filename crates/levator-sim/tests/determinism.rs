@@ -35,7 +35,7 @@ const CASES: [(&str, &str, &str, u64, bool); 6] = [
     ("bearing_down", "dyssynergic", "manometry", 3, false),
     ("demo", "accessory", "pressure-trainer", 11, true),
     ("quick_flicks", "breath_holding", "cyton", 5, true),
-    ("reverse_kegel", "hypotonic", "two-sensor-trainer", 2, false),
+    ("reverse_kegel", "healthy", "emg-probe", 2, false),
     ("endurance", "healthy", "emg-probe-2000", 1, false),
 ];
 
@@ -43,9 +43,9 @@ const CASES: [(&str, &str, &str, u64, bool); 6] = [
 const PINNED: [(u64, u64); 6] = [
     (0x17bb70a0b0eb1aff, 0xacf0ebf44fc3e259),
     (0x5ba230c926cd0438, 0x123e9b5a29655479),
-    (0x0e583517ce1a5437, 0xaccdd8838a077421),
+    (0x0e583517ce1a5437, 0xafa7ce7188d838f8),
     (0x32471476979b44c3, 0xe1ce797f22af14a6),
-    (0xdddd7855e277c825, 0xe03f0835e857930a),
+    (0x4a0a79623530fcef, 0x8ed64cac18387b92),
     (0xe65b742c3cc6296e, 0x0601fe5ffe14fe6c),
 ];
 

@@ -2,6 +2,7 @@
 //! rest, releases return to rest, poor releases stay above it, drops go
 //! below it, pushes move the channels the way the truth says.
 
+use levator_core::conditioning::{Chain, ChainConfig, EnvelopeConfig, Mains};
 use levator_core::event::{Event, EventKind, PelvicResponse, Phase, RelaxationSubtype};
 use levator_core::stream::Role;
 use levator_sim::{Simulator, SubjectKind};
@@ -177,33 +178,75 @@ fn hypertonic_truth_has_poor_releases_and_healthy_has_none() {
     assert!(releases.iter().all(|r| r.latency_s.unwrap() < 0.2));
 }
 
+/// The drop truth follows the measured channel: every reverse-Kegel
+/// attempt's predicted fall matches the fall of the conditioned signal
+/// (EMG: RMS of the standard EMG chain's output; pressure: mean), and only
+/// attempts that meet the drop definition (25 % of rest for 1 s) have truth.
 #[test]
-fn drops_go_below_rest() {
+fn drops_follow_the_measured_fall() {
+    let mut seen = (0, 0);
     for (subject, device) in [
         (SubjectKind::Healthy, "emg-probe"),
+        (SubjectKind::Hypertonic, "emg-probe"),
+        (SubjectKind::Hypotonic, "emg-probe-2000"),
+        (SubjectKind::Healthy, "cyton"),
         (SubjectKind::Hypotonic, "pressure-trainer"),
         (SubjectKind::Dyssynergic, "two-sensor-trainer"),
+        (SubjectKind::Healthy, "manometry"),
     ] {
         let mut sim = Simulator::from_names("reverse_kegel", subject.name(), device, 5).unwrap();
         let truth = sim.truth().to_vec();
-        let role = if device == "emg-probe" {
-            Role::PelvicEmg
+        let attempts = sim.drop_attempts().to_vec();
+        assert_eq!(attempts.len(), 5, "{subject:?}/{device}");
+        let mains = if sim.config().device.mains_hz == 60.0 {
+            Mains::Hz60
         } else {
-            Role::PelvicPressure
+            Mains::Hz50
         };
-        let ch = Channel::collect(&mut sim, role);
-        let drops = ends(&truth, EventKind::Relaxation);
-        assert_eq!(drops.len(), 5);
-        let rest = ch.level(2.0, drops[0].onset_s - 1.0);
-        for d in drops {
-            assert_eq!(d.subtype, Some(RelaxationSubtype::Drop));
-            let level = ch.level(d.onset_s + 1.0, d.end_s.unwrap() - 1.0);
-            assert!(
-                level < rest,
-                "{subject:?}/{device}: drop {level} vs rest {rest}"
-            );
+        let role = sim.config().device.pelvic_channel().unwrap();
+        let mut ch = Channel::collect(&mut sim, role);
+        if ch.emg {
+            let mut config = ChainConfig::emg(ch.rate);
+            config.mains = Some(mains);
+            config.envelope = EnvelopeConfig::None;
+            let mut chain = Chain::new(&config).unwrap();
+            for v in ch.raw.iter_mut() {
+                *v = chain.tick(*v);
+            }
+            ch.emg = false;
         }
+        let level = |a: f64, b: f64| {
+            if role.is_emg() {
+                let (i0, i1) = (ch.idx(a), ch.idx(b));
+                (ch.raw[i0..i1].iter().map(|v| v * v).sum::<f64>() / (i1 - i0) as f64).sqrt()
+            } else {
+                ch.level(a, b)
+            }
+        };
+        let rest = level(2.0, attempts[0].t0 - 1.0);
+        let drops = ends(&truth, EventKind::Relaxation);
+        for a in &attempts {
+            let fall = 1.0 - level(a.t0 + 1.0, a.t0 + a.on_s - 0.1) / rest;
+            assert!(
+                (fall - a.fall_frac).abs() < 0.08,
+                "{subject:?}/{device} at {:.1} s: measured fall {fall:.3}, predicted {:.3}",
+                a.t0,
+                a.fall_frac
+            );
+            let labelled = drops.iter().find(|d| (d.onset_s - a.t0).abs() < 1e-9);
+            assert_eq!(labelled.is_some(), a.is_drop, "{subject:?}/{device} {a:?}");
+            if let Some(d) = labelled {
+                assert_eq!(d.subtype, Some(RelaxationSubtype::Drop));
+                assert!(a.fall_frac >= 0.25);
+                seen.0 += 1;
+            } else {
+                seen.1 += 1;
+            }
+        }
+        assert_eq!(drops.len(), attempts.iter().filter(|a| a.is_drop).count());
     }
+    // both kinds are exercised
+    assert!(seen.0 >= 10 && seen.1 >= 10, "{seen:?}");
 }
 
 #[test]

@@ -5,9 +5,10 @@ use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use levator_core::detect::{Pipeline, PipelineConfig};
-use levator_core::event::Event;
+use levator_core::event::{Event, RelaxationSubtype};
 use levator_core::score::{score, ScoreConfig};
 use levator_core::stream::{SampleSource, SourceItem, StreamSpec};
+use levator_sim::model::{DROP_MIN_FRAC, DROP_MIN_S};
 use levator_sim::{SimConfig, Simulator};
 
 use crate::cmd::analyze::write_ok;
@@ -83,6 +84,32 @@ pub fn demo(args: &DemoArgs) -> CliResult<()> {
     let spec = sim.spec();
     let duration = sim.duration_s();
     let truth: Vec<Event> = sim.truth().to_vec();
+    // What the subject does, as `·` notes: every truth onset, plus the
+    // reverse-Kegel attempts too shallow to be drops (they have no truth).
+    let mut notes: Vec<(f64, String)> = truth
+        .iter()
+        .filter(|e| e.is_onset())
+        .map(|t| {
+            let what = match t.subtype {
+                Some(RelaxationSubtype::Drop) => "reverse Kegel (drop)".into(),
+                Some(RelaxationSubtype::Release) => "release".into(),
+                None => t.kind.name().replace('_', " "),
+            };
+            (t.onset_s, what)
+        })
+        .collect();
+    notes.extend(sim.drop_attempts().iter().filter(|a| !a.is_drop).map(|a| {
+        (
+            a.t0,
+            format!(
+                "reverse Kegel attempt, too shallow for a drop (level fell {:.0}% below rest; a drop is {:.0}% for {:.0} s)",
+                100.0 * a.fall_frac,
+                100.0 * DROP_MIN_FRAC,
+                DROP_MIN_S
+            ),
+        )
+    }));
+    notes.sort_by(|a, b| a.0.total_cmp(&b.0));
     let speed = if args.fast {
         None
     } else {
@@ -127,9 +154,7 @@ pub fn demo(args: &DemoArgs) -> CliResult<()> {
             }
         }
     }
-    let mut onsets: Vec<&Event> = truth.iter().filter(|e| e.is_onset()).collect();
-    onsets.sort_by(|a, b| a.onset_s.total_cmp(&b.onset_s));
-    let mut next_truth = 0;
+    let mut next_note = 0;
     let mut summary = Summary::new(pipeline.pelvic_role(), spec.rate_hz());
     let rate_hz = spec.rate_hz();
     let mut source = Paced {
@@ -142,17 +167,10 @@ pub fn demo(args: &DemoArgs) -> CliResult<()> {
     let stats = run(&mut source, &mut pipeline, |step| {
         summary.step(step.events, &step.snapshot);
         if table {
-            while next_truth < onsets.len() && onsets[next_truth].onset_s <= step.snapshot.t_s {
-                let t = onsets[next_truth];
-                next_truth += 1;
-                let what = match t.subtype {
-                    Some(levator_core::event::RelaxationSubtype::Drop) => {
-                        "reverse Kegel (drop)".into()
-                    }
-                    Some(levator_core::event::RelaxationSubtype::Release) => "release".into(),
-                    None => t.kind.name().replace('_', " "),
-                };
-                let line = format!("{:>8.2}s  ·  subject: {what}", t.onset_s);
+            while next_note < notes.len() && notes[next_note].0 <= step.snapshot.t_s {
+                let (t, what) = &notes[next_note];
+                next_note += 1;
+                let line = format!("{t:>8.2}s  ·  subject: {what}");
                 if !write_ok(printer.note(&mut out, &line))? {
                     return Ok(false);
                 }
