@@ -3,24 +3,86 @@
 
 use std::path::Path;
 
+use levator_core::conditioning::Mains;
 use levator_core::detect::{Pipeline, PipelineConfig, Snapshot};
 use levator_core::event::Event;
 use levator_core::stream::{SampleSource, SourceItem};
 
 use crate::error::{CliError, CliResult};
 
-/// Loads a pipeline configuration from a TOML file. The file may set any
-/// subset of [`PipelineConfig`]'s fields (nested tables for nested
-/// configs); the rest keep their defaults. A key the configuration does
-/// not have is an error (a typo must not be silently ignored).
-pub fn load_config(path: Option<&Path>) -> CliResult<PipelineConfig> {
-    let Some(path) = path else {
-        return Ok(PipelineConfig::default());
-    };
-    let shown = path.display();
-    let text =
-        std::fs::read_to_string(path).map_err(|e| CliError::new(format!("config {shown}: {e}")))?;
-    parse_config(&text).map_err(|e| CliError::new(format!("config {shown}: {e}")))
+/// The mains frequency a user chose on the command line (`--mains 50|60|off`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MainsArg(pub Option<Mains>);
+
+/// Parses `--mains`: `50`, `60` (Hz) or `off`/`none` (no notch).
+pub fn parse_mains(s: &str) -> Result<MainsArg, String> {
+    match s.trim().to_ascii_lowercase().trim_end_matches("hz") {
+        "50" => Ok(MainsArg(Some(Mains::Hz50))),
+        "60" => Ok(MainsArg(Some(Mains::Hz60))),
+        "off" | "none" => Ok(MainsArg(None)),
+        other => Err(format!("`{other}`: expected 50, 60 or off")),
+    }
+}
+
+/// Reads a recording's `mains_hz=50|60|none` header value.
+pub fn mains_from_header(value: &str) -> Option<Option<Mains>> {
+    parse_mains(value).ok().map(|m| m.0)
+}
+
+/// A user's pipeline configuration (defaults + `--config` file) and where
+/// its mains frequency may come from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct UserConfig {
+    /// Defaults overlaid with the `--config` file.
+    pub pipeline: PipelineConfig,
+    /// The config file sets `mains` itself.
+    pub file_sets_mains: bool,
+    /// `--mains` on the command line.
+    pub flag: Option<MainsArg>,
+}
+
+impl UserConfig {
+    /// Loads `--config` (if any) and remembers `--mains`. The file may set
+    /// any subset of [`PipelineConfig`]'s fields (nested tables for nested
+    /// configs); the rest keep their defaults. A key the configuration does
+    /// not have is an error (a typo must not be silently ignored).
+    pub fn load(path: Option<&Path>, flag: Option<MainsArg>) -> CliResult<UserConfig> {
+        let (pipeline, file_sets_mains) = match path {
+            None => (PipelineConfig::default(), false),
+            Some(p) => {
+                let shown = p.display();
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| CliError::new(format!("config {shown}: {e}")))?;
+                let config = parse_config(&text)
+                    .map_err(|e| CliError::new(format!("config {shown}: {e}")))?;
+                let sets = toml::from_str::<toml::Table>(&text)
+                    .map(|t| t.contains_key("mains"))
+                    .unwrap_or(false);
+                (config, sets)
+            }
+        };
+        Ok(UserConfig {
+            pipeline,
+            file_sets_mains,
+            flag,
+        })
+    }
+
+    /// The configuration for one recording. The mains frequency comes from
+    /// `--mains`, else the config file, else the recording's own
+    /// `mains_hz` header (`recording`), else the default (50 Hz): a 60 Hz
+    /// recording analysed with 50 Hz notches keeps its hum.
+    pub fn for_recording(&self, recording: Option<Option<Mains>>) -> PipelineConfig {
+        let mut c = self.pipeline;
+        if let Some(MainsArg(m)) = self.flag {
+            c.mains = m;
+        } else if !self.file_sets_mains {
+            if let Some(m) = recording {
+                c.mains = m;
+            }
+        }
+        c
+    }
 }
 
 /// Parses a partial TOML configuration over the defaults.
@@ -180,6 +242,38 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mains_precedence_flag_then_file_then_recording() {
+        assert_eq!(parse_mains("60"), Ok(MainsArg(Some(Mains::Hz60))));
+        assert_eq!(parse_mains("50Hz"), Ok(MainsArg(Some(Mains::Hz50))));
+        assert_eq!(parse_mains("off"), Ok(MainsArg(None)));
+        assert!(parse_mains("55").is_err());
+        let dir = std::env::temp_dir().join(format!("levator-mains-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("c.toml");
+        std::fs::write(&file, "mains = \"60\"\n").unwrap();
+        let other = dir.join("d.toml");
+        std::fs::write(&other, "emg_window_ms = 40.0\n").unwrap();
+        let hint = Some(Some(Mains::Hz60));
+        // nothing set: the recording's header wins over the default
+        let u = UserConfig::load(None, None).unwrap();
+        assert_eq!(u.for_recording(None).mains, Some(Mains::Hz50));
+        assert_eq!(u.for_recording(hint).mains, Some(Mains::Hz60));
+        assert_eq!(u.for_recording(Some(None)).mains, None);
+        // a config file that does not mention mains leaves it to the header
+        let u = UserConfig::load(Some(&other), None).unwrap();
+        assert_eq!(u.for_recording(hint).mains, Some(Mains::Hz60));
+        // a config file that sets it wins over the header
+        std::fs::write(&file, "mains = \"50\"\n").unwrap();
+        let u = UserConfig::load(Some(&file), None).unwrap();
+        assert!(u.file_sets_mains);
+        assert_eq!(u.for_recording(hint).mains, Some(Mains::Hz50));
+        // the flag wins over everything
+        let u = UserConfig::load(Some(&file), Some(MainsArg(None))).unwrap();
+        assert_eq!(u.for_recording(hint).mains, None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn partial_config_keeps_defaults() {

@@ -6,6 +6,7 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 use std::rc::Rc;
 
+use levator_core::conditioning::Mains;
 use levator_core::stream::{SampleSource, SourceItem, StreamSpec};
 use levator_sim::csv::CsvReader;
 use levator_sim::import::{
@@ -13,6 +14,7 @@ use levator_sim::import::{
     RectalCombine,
 };
 
+use crate::engine::mains_from_header;
 use crate::error::{CliError, CliResult};
 
 /// `--input-format` values.
@@ -188,18 +190,42 @@ impl Recording {
         }
     }
 
+    /// The mains frequency the recording declares (levator-csv header
+    /// `mains_hz=50|60|none`): `Some(None)` for none, `None` when it does
+    /// not say (or says something unreadable, reported by
+    /// [`problems`](Self::problems)).
+    pub fn mains_hint(&self) -> Option<Option<Mains>> {
+        match &self.reader {
+            Reader::Csv(r) => r
+                .metadata()
+                .get("mains_hz")
+                .and_then(|v| mains_from_header(v)),
+            _ => None,
+        }
+    }
+
     /// Problems the importer tolerated, one line each.
     pub fn problems(&self) -> Vec<String> {
         match &self.reader {
             Reader::Manometry(r) => r.problems().iter().map(|p| p.to_string()).collect(),
             Reader::EmgText(r) => r.problems().iter().map(|p| p.to_string()).collect(),
-            Reader::Csv(r) => r
-                .extra_columns()
-                .iter()
-                .map(|c| {
-                    format!("column `{c}` is not a known <role>_<unit>; carried, not analysed")
-                })
-                .collect(),
+            Reader::Csv(r) => {
+                let mut v: Vec<String> = r
+                    .extra_columns()
+                    .iter()
+                    .map(|c| {
+                        format!("column `{c}` is not a known <role>_<unit>; carried, not analysed")
+                    })
+                    .collect();
+                if let Some(m) = r.metadata().get("mains_hz") {
+                    if mains_from_header(m).is_none() {
+                        v.push(format!(
+                            "header mains_hz={m} is not 50, 60 or none; ignored (default or --mains used)"
+                        ));
+                    }
+                }
+                v
+            }
         }
     }
 

@@ -17,6 +17,7 @@ use clap::{Parser, Subcommand};
 use levator_core::stream::{SampleSource, SourceItem};
 
 use crate::cmd::eval::ReportFormat;
+use crate::engine::{parse_mains, MainsArg};
 use crate::error::{CliError, CliResult};
 use crate::input::{FormatArg, Recording};
 use crate::output::EventFormat;
@@ -65,6 +66,10 @@ enum Command {
         /// Pipeline configuration (TOML; any subset of the fields, the rest default).
         #[arg(long, value_name = "FILE.toml")]
         config: Option<PathBuf>,
+        /// Local mains frequency notched out of EMG: 50, 60 or off. Default:
+        /// the config file's, else the recording's `mains_hz` header, else 50.
+        #[arg(long, value_name = "50|60|off", value_parser = parse_mains)]
+        mains: Option<MainsArg>,
         /// Override format detection.
         #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
         input_format: FormatArg,
@@ -132,6 +137,10 @@ enum Command {
         /// Pipeline configuration (TOML).
         #[arg(long, value_name = "FILE.toml")]
         config: Option<PathBuf>,
+        /// Local mains frequency notched out of EMG: 50, 60 or off. Default:
+        /// the config file's, else the recording's `mains_hz` header, else 50.
+        #[arg(long, value_name = "50|60|off", value_parser = parse_mains)]
+        mains: Option<MainsArg>,
         /// Largest onset difference that still matches a truth event (s).
         #[arg(long, default_value_t = 1.0)]
         tolerance: f64,
@@ -156,6 +165,10 @@ enum Command {
         /// Pipeline configuration (TOML).
         #[arg(long, value_name = "FILE.toml")]
         config: Option<PathBuf>,
+        /// Local mains frequency notched out of EMG: 50, 60 or off. Default:
+        /// the config file's, else the recording's `mains_hz` header, else 50.
+        #[arg(long, value_name = "50|60|off", value_parser = parse_mains)]
+        mains: Option<MainsArg>,
         /// Simulated sessions per device and subject (seeds 1..=N).
         #[arg(long, default_value_t = 1)]
         seeds: u64,
@@ -192,8 +205,9 @@ fn run(cli: Cli) -> CliResult<()> {
             file,
             format,
             config,
+            mains,
             input_format,
-        } => cmd::analyze::analyze(&file, format, config.as_deref(), input_format),
+        } => cmd::analyze::analyze(&file, format, config.as_deref(), mains, input_format),
         Command::Simulate {
             scenario,
             subject,
@@ -214,6 +228,7 @@ fn run(cli: Cli) -> CliResult<()> {
             truth,
             format,
             config,
+            mains,
             tolerance,
             input_format,
         } => cmd::eval::eval(
@@ -221,6 +236,7 @@ fn run(cli: Cli) -> CliResult<()> {
             truth.as_deref(),
             format,
             config.as_deref(),
+            mains,
             tolerance,
             input_format,
         ),
@@ -228,8 +244,9 @@ fn run(cli: Cli) -> CliResult<()> {
             dir,
             format,
             config,
+            mains,
             seeds,
-        } => cmd::latency::latency(dir.as_deref(), format, config.as_deref(), seeds),
+        } => cmd::latency::latency(dir.as_deref(), format, config.as_deref(), mains, seeds),
         Command::Inspect { file, input_format } => inspect(&file, input_format),
     }
 }

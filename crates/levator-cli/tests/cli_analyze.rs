@@ -153,3 +153,66 @@ fn config_file_changes_the_pipeline_and_bad_configs_fail() {
     assert_one_line_error(&o, &["warmup_s"]);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The Cyton fixture was recorded (simulated) under 60 Hz mains and says so
+/// in its header (`mains_hz=60`): the default analysis notches 60 Hz, the
+/// same as `--mains 60`, and differs from forcing 50 Hz; a config file that
+/// sets `mains` beats the header, `--mains` beats both.
+#[test]
+fn mains_comes_from_the_flag_the_config_or_the_recording_header() {
+    let dir = scratch("mains");
+    let p = fixtures().join("sim_cyton_quick_flicks_hypertonic_s2.csv");
+    let p = p.to_str().unwrap_or_default();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["analyze", p, "--format", "jsonl"];
+        args.extend_from_slice(extra);
+        let o = levator(&args);
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        parse_jsonl(&stdout(&o));
+        o.stdout
+    };
+    let header = run(&[]);
+    assert_eq!(header, run(&["--mains", "60"]));
+    let fifty = run(&["--mains", "50"]);
+    assert_ne!(
+        header, fifty,
+        "50 Hz notches must change a 60 Hz recording's analysis"
+    );
+    let cfg = write(&dir, "fifty.toml", b"mains = \"50\"\n");
+    let cfg = cfg.to_str().unwrap_or_default();
+    assert_eq!(run(&["--config", cfg]), fifty);
+    assert_eq!(run(&["--config", cfg, "--mains", "60"]), header);
+    // a config file that does not mention mains leaves it to the header
+    let other = write(&dir, "other.toml", b"warmup_s = 0.5\n");
+    assert_eq!(
+        run(&["--config", other.to_str().unwrap_or_default()]),
+        header
+    );
+    let o = levator(&["analyze", p, "--mains", "55"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("expected 50, 60 or off"),
+        "{}",
+        stderr(&o)
+    );
+    // an unreadable header value is reported, not silently used
+    let text = std::fs::read_to_string(p).unwrap();
+    let bad = write(
+        &dir,
+        "bad_mains.csv",
+        text.replacen("mains_hz=60", "mains_hz=55", 1).as_bytes(),
+    );
+    let o = levator(&[
+        "analyze",
+        bad.to_str().unwrap_or_default(),
+        "--format",
+        "jsonl",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("mains_hz=55"), "{}", stderr(&o));
+    assert_eq!(
+        o.stdout, fifty,
+        "unreadable header: the default (50 Hz) is used"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

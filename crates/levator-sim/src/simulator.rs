@@ -64,14 +64,16 @@ impl SimConfig {
     }
 
     /// The metadata line of a recording header:
-    /// `device=... subject=... seed=... scenario=...`.
+    /// `device=... subject=... seed=... scenario=... mains_hz=...` (the
+    /// mains frequency tells an analysis which hum to notch).
     pub fn describe(&self) -> String {
         format!(
-            "device={} subject={} seed={} scenario={}",
+            "device={} subject={} seed={} scenario={} mains_hz={}",
             self.device.kind.name(),
             self.subject.name(),
             self.seed,
-            self.scenario.name
+            self.scenario.name,
+            self.device.mains_hz
         )
     }
 }

@@ -9,7 +9,7 @@ use levator_core::event::{Event, EventKind, Phase};
 use levator_core::stream::SampleSource;
 use levator_sim::import::{Marker, MarkerKind};
 
-use crate::engine::{load_config, run};
+use crate::engine::{run, MainsArg, UserConfig};
 use crate::error::{CliError, CliResult};
 use crate::input::{FormatArg, Recording};
 use crate::output::{roman, EventFormat, EventPrinter, Style};
@@ -30,10 +30,12 @@ pub fn analyze(
     file: &Path,
     format: EventFormat,
     config: Option<&Path>,
+    mains: Option<MainsArg>,
     input_format: FormatArg,
 ) -> CliResult<()> {
-    let config = load_config(config)?;
+    let user = UserConfig::load(config, mains)?;
     let mut rec = Recording::open(file, input_format)?;
+    let config = user.for_recording(rec.mains_hint());
     let spec = rec.spec();
     let name = rec.name().to_string();
     let mut pipeline =

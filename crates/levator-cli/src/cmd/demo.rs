@@ -12,6 +12,7 @@ use levator_sim::model::{DROP_MIN_FRAC, DROP_MIN_S};
 use levator_sim::{SimConfig, Simulator};
 
 use crate::cmd::analyze::write_ok;
+use crate::cmd::latency::sim_mains;
 use crate::cmd::report::score_lines;
 use crate::engine::run;
 use crate::error::{CliError, CliResult};
@@ -121,7 +122,10 @@ pub fn demo(args: &DemoArgs) -> CliResult<()> {
         }
         Some(s)
     };
-    let mut pipeline = Pipeline::new(spec, PipelineConfig::default())
+    // the demo user has set their local mains frequency, as a real one must
+    let mut pipeline_config = PipelineConfig::default();
+    pipeline_config.mains = Some(sim_mains(&sim));
+    let mut pipeline = Pipeline::new(spec, pipeline_config)
         .map_err(|e| CliError::new(format!("pipeline: {e}")))?;
     let table = args.format == EventFormat::Table;
     let stdout = io::stdout();

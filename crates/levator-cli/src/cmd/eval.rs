@@ -8,7 +8,7 @@ use levator_core::score::{score, ScoreConfig};
 
 use crate::cmd::analyze::write_ok;
 use crate::cmd::report::{read_events, score_lines};
-use crate::engine::{detect_all, load_config};
+use crate::engine::{detect_all, MainsArg, UserConfig};
 use crate::error::{CliError, CliResult};
 use crate::input::{FormatArg, Recording};
 use crate::progress::Progress;
@@ -36,6 +36,7 @@ pub fn eval(
     truth: Option<&Path>,
     format: ReportFormat,
     config: Option<&Path>,
+    mains: Option<MainsArg>,
     tolerance_s: f64,
     input_format: FormatArg,
 ) -> CliResult<()> {
@@ -44,12 +45,13 @@ pub fn eval(
             "--tolerance {tolerance_s}: must be a positive number of seconds"
         )));
     }
-    let config = load_config(config)?;
+    let user = UserConfig::load(config, mains)?;
     let truth_path = truth
         .map(Path::to_path_buf)
         .unwrap_or_else(|| truth_path_for(rec_path));
     let truth = read_events(&truth_path)?;
     let mut rec = Recording::open(rec_path, input_format)?;
+    let config = user.for_recording(rec.mains_hint());
     let counter = rec.progress_counter();
     let (_, size) = rec.progress();
     let mut progress = Progress::new("evaluating", size);

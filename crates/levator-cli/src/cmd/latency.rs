@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use levator_core::conditioning::Mains;
 use levator_core::score::{score, Report, ScoreConfig};
 use levator_core::stream::SampleSource;
 use levator_sim::{SimConfig, Simulator};
@@ -14,7 +15,7 @@ use levator_sim::{SimConfig, Simulator};
 use crate::cmd::analyze::write_ok;
 use crate::cmd::eval::{truth_path_for, ReportFormat};
 use crate::cmd::report::{read_events, score_header, score_row};
-use crate::engine::{detect_all, load_config};
+use crate::engine::{detect_all, MainsArg, UserConfig};
 use crate::error::{CliError, CliResult};
 use crate::input::{FormatArg, Recording};
 use crate::progress::Progress;
@@ -61,9 +62,10 @@ pub fn latency(
     dir: Option<&Path>,
     format: ReportFormat,
     config: Option<&Path>,
+    mains: Option<MainsArg>,
     seeds: u64,
 ) -> CliResult<()> {
-    let config = load_config(config)?;
+    let user = UserConfig::load(config, mains)?;
     // rate label -> (rate, merged report, recordings)
     let mut by_rate: BTreeMap<u64, (String, Option<Report>, Vec<String>)> = BTreeMap::new();
     let mut add = |rate: f64, name: String, report: Report| {
@@ -123,6 +125,7 @@ pub fn latency(
         let truth = read_events(&truth_path_for(path))?;
         let mut rec = Recording::open(path, FormatArg::Csv)?;
         let rate = rec.spec().rate_hz();
+        let config = user.for_recording(rec.mains_hint());
         let (events, stats) = detect_all(&mut rec, config, |_| {})?;
         done += 1;
         progress.update(done);
@@ -138,6 +141,8 @@ pub fn latency(
         let name = sim.config().describe();
         let duration = sim.duration_s();
         let base = done;
+        // a simulated session declares its mains like a recording's header
+        let config = user.for_recording(Some(Some(sim_mains(&sim))));
         let (events, _) = detect_all(&mut sim, config, |n| progress.update(base + n))?;
         done = base + sim.total_samples();
         add(
@@ -209,4 +214,13 @@ pub fn latency(
         }
     }
     Ok(())
+}
+
+/// The mains frequency of a simulated device.
+pub fn sim_mains(sim: &Simulator) -> Mains {
+    if sim.config().device.mains_hz == 60.0 {
+        Mains::Hz60
+    } else {
+        Mains::Hz50
+    }
 }

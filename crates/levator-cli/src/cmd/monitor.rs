@@ -16,7 +16,7 @@ use levator_serial::protocol::cyton::CytonConfig;
 
 use crate::cmd::analyze::write_ok;
 use crate::cmd::serve::{stop_after, stop_flag, ProtocolArg};
-use crate::engine::load_config;
+use crate::engine::{parse_mains, MainsArg, UserConfig};
 use crate::error::{CliError, CliResult};
 use crate::output::{EventFormat, EventPrinter, Style};
 use crate::summary::Summary;
@@ -71,6 +71,10 @@ pub struct MonitorArgs {
     /// Pipeline configuration (TOML).
     #[arg(long, value_name = "FILE.toml")]
     pub config: Option<PathBuf>,
+    /// Local mains frequency notched out of EMG: 50, 60 or off (default:
+    /// the config file's, else 50).
+    #[arg(long, value_name = "50|60|off", value_parser = parse_mains)]
+    pub mains: Option<MainsArg>,
 }
 
 fn protocol(args: &MonitorArgs) -> CliResult<Protocol> {
@@ -217,7 +221,7 @@ pub fn monitor(args: &MonitorArgs) -> CliResult<()> {
         .port
         .clone()
         .ok_or_else(|| CliError::new("--port PATH is required"))?;
-    let config = load_config(args.config.as_deref())?;
+    let config = UserConfig::load(args.config.as_deref(), args.mains)?.for_recording(None);
     let stop = stop_flag()?;
     stop_after(&stop, args.duration)?;
     let proto = protocol(args)?;
