@@ -59,7 +59,9 @@
 //!   clinicians do (relaxed = pressure fell >= 20 %; a hypertonic subject
 //!   whose muscle relaxes 20-40 % of tone shows as `unchanged` there).
 //! - `accessory` start/end over Kegels with abdominal co-activation of at
-//!   least [`ACCESSORY_MIN_FRAC`] of abdominal MVC.
+//!   least [`ACCESSORY_MIN_FRAC`] of abdominal MVC, on devices with an
+//!   abdominal channel (`abdominal_emg` or `abdominal_pressure`): a
+//!   single-balloon trainer has nothing that could show it.
 //! - `signal_quality`/`artifact` start/end over each motion artefact.
 
 use levator_core::event::{
@@ -626,7 +628,10 @@ pub(crate) fn truth(tl: &Timeline, ctx: &TruthContext<'_>) -> Vec<Event> {
                 end.rise_s = Some(rise_s);
                 end.duration_s = Some(t1 - t0);
                 out.push((t1, end));
-                if s.accessory_frac * excess / (1.0 - tone) >= ACCESSORY_MIN_FRAC {
+                // Only a device with an abdominal channel can show it.
+                if abdominal.is_some()
+                    && s.accessory_frac * excess / (1.0 - tone) >= ACCESSORY_MIN_FRAC
+                {
                     out.push((
                         t0,
                         on(

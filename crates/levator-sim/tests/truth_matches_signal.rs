@@ -369,6 +369,17 @@ fn accessory_subjects_get_accessory_truth() {
     }
     let healthy = Simulator::from_names("glazer_short", "healthy", "emg-probe", 3).unwrap();
     assert!(starts(healthy.truth(), EventKind::Accessory).is_empty());
+    // the same subject on devices with and without an abdominal channel
+    for (device, visible) in [
+        ("two-sensor-trainer", true),
+        ("manometry", true),
+        ("pressure-trainer", false),
+        ("pressure-trainer-100", false),
+    ] {
+        let sim = Simulator::from_names("glazer_short", "accessory", device, 3).unwrap();
+        let n = starts(sim.truth(), EventKind::Accessory).len();
+        assert_eq!(n > 0, visible, "{device}: {n} accessory labels");
+    }
 }
 
 #[test]
