@@ -566,8 +566,12 @@ impl Pipeline {
             if !raw.is_finite() {
                 self.stats.bad_values += 1;
             }
-            let rest = c.baseline.rest();
-            let sd = c.baseline.sd();
+            // rest level and SD: the cached band's once calibrated (the
+            // same values, without a square root per sample)
+            let (rest, sd) = match c.band {
+                Some(b) => (b.rest, b.sd),
+                None => (c.baseline.rest(), c.baseline.sd()),
+            };
             let ok = c
                 .quality
                 .tick(t, raw, rest, sd, c.band_config.on_floor, sink);

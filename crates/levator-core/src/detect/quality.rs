@@ -336,8 +336,12 @@ impl QualityMonitor {
             self.have_prev = true;
         }
         found[0] = self.mains_hits >= 2;
-        for (k, hit) in found.iter().enumerate() {
-            self.update_track(k, *hit, t, sink);
+        // A track changes only on a hit or while it is bad: skip the four
+        // updates in the common case (nothing found, everything good).
+        if found.iter().any(|&hit| hit) || self.tracks.iter().any(|tr| tr.state == State::Bad) {
+            for (k, hit) in found.iter().enumerate() {
+                self.update_track(k, *hit, t, sink);
+            }
         }
         if self.block_hold > 0 {
             self.block_hold -= 1;
@@ -345,6 +349,7 @@ impl QualityMonitor {
         !self.is_blocked()
     }
 
+    #[inline]
     fn mains_step(&mut self, x: f64) {
         for k in 0..2 {
             let s0 = x + self.coeffs[k] * self.s1[k] - self.s2[k];
