@@ -225,7 +225,10 @@ impl Ecg {
 
 /// Mains hum at `hz`: fundamental plus 30 % third and 10 % fifth harmonic
 /// (rectifier loads make mains interference rich in odd harmonics). Phase
-/// is computed from the sample index, so it never drifts.
+/// is computed from the sample index, so it never drifts. Harmonics at or
+/// above Nyquist are left out: every real front end filters before it
+/// samples (the ADS1299 of the OpenBCI Cyton decimates through a sinc
+/// filter), so they do not alias into the band.
 #[derive(Clone, Copy, Debug)]
 pub struct Mains {
     hz: f64,
@@ -244,7 +247,15 @@ impl Mains {
     pub fn at(&self, n: u64) -> f64 {
         let cycles = libm::fmod(self.hz * n as f64, self.fs) / self.fs;
         let p = 2.0 * PI * cycles + self.phase;
-        libm::sin(p) + 0.3 * libm::sin(3.0 * p) + 0.1 * libm::sin(5.0 * p)
+        let nyquist = 0.5 * self.fs;
+        let mut v = libm::sin(p);
+        if 3.0 * self.hz < nyquist {
+            v += 0.3 * libm::sin(3.0 * p);
+        }
+        if 5.0 * self.hz < nyquist {
+            v += 0.1 * libm::sin(5.0 * p);
+        }
+        v
     }
 }
 
@@ -292,6 +303,24 @@ mod tests {
             assert!((rms - 1.0).abs() < 0.05, "fs {fs}: rms {rms}");
             assert!((s / count as f64).abs() < 0.01);
         }
+    }
+
+    #[test]
+    fn mains_harmonics_above_nyquist_are_filtered_out() {
+        let fundamental =
+            |hz: f64, fs: f64, n: u64| libm::sin(2.0 * PI * libm::fmod(hz * n as f64, fs) / fs);
+        // Cyton: 250 Hz sampling, 60 Hz mains: 180 and 300 Hz are above
+        // Nyquist, only the fundamental is left
+        let cyton = Mains::new(60.0, 250.0, 0.0);
+        // 1 kHz probe: 150 and 250 Hz are in band and present
+        let probe = Mains::new(50.0, 1000.0, 0.0);
+        let (mut cyton_err, mut probe_diff) = (0.0f64, 0.0f64);
+        for n in 0..1000 {
+            cyton_err = cyton_err.max((cyton.at(n) - fundamental(60.0, 250.0, n)).abs());
+            probe_diff = probe_diff.max((probe.at(n) - fundamental(50.0, 1000.0, n)).abs());
+        }
+        assert!(cyton_err < 1e-12, "{cyton_err}");
+        assert!(probe_diff > 0.3, "{probe_diff}");
     }
 
     #[test]

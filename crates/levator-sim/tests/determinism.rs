@@ -44,7 +44,7 @@ const PINNED: [(u64, u64); 6] = [
     (0x56e98ce01dc8437a, 0xacf0ebf44fc3e259),
     (0x3ffd534d55107b89, 0x123e9b5a29655479),
     (0x27dc5b0d34e70c86, 0x6c4b9798fc24756e),
-    (0xa5596e355a167539, 0xe1ce797f22af14a6),
+    (0xb046f83be67e96a0, 0xe1ce797f22af14a6),
     (0xfcce0bcd04ae8c5c, 0x8ed64cac18387b92),
     (0xbc35d69ac18816d7, 0x0601fe5ffe14fe6c),
 ];
