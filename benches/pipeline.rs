@@ -28,16 +28,19 @@
 //! - `rate/{250,1000,2000}/2`: the two-channel EMG pipeline at the Cyton's
 //!   250 Hz, 1 kHz and 2 kHz (`tick`): how the cost per sample moves with
 //!   the rate (the EMG chain notches every mains harmonic below Nyquist).
-//! - `recording/{frames,csv,bandpass,bandpass_rms,emg_chain}/sim_emg_glazer_short_healthy_s1`:
+//! - `recording/{frames,frames_comb,csv,bandpass,bandpass_rms,emg_chain,emg_chain_comb}/sim_emg_glazer_short_healthy_s1`:
 //!   the committed fixture (1 kHz, 2 EMG channels, 76 s): `frames` = the
-//!   pipeline on frames parsed beforehand; `csv` = parsing the levator-csv
+//!   pipeline on frames parsed beforehand; `frames_comb` = the same with
+//!   `PipelineConfig::notch_kind = NotchKind::Comb` (one comb filter instead
+//!   of nine notch biquads per EMG channel); `csv` = parsing the levator-csv
 //!   text (`CsvReader` over the bytes in memory) and the pipeline, i.e.
 //!   `levator analyze` without printing; and, per channel over the whole
 //!   recording (`Chain::process` of each channel's block), `bandpass` = the
 //!   4th-order 20-450 Hz band-pass alone (scipy's `sosfilt` like for like),
 //!   `bandpass_rms` = that band-pass and a 50 ms moving RMS (BrainFlow's
 //!   band-pass + rolling filter like for like), `emg_chain` = the full EMG
-//!   chain the pipeline runs. (`benches/conditioning.rs` times the filters on
+//!   chain the pipeline runs, `emg_chain_comb` = that chain with the comb
+//!   notch. (`benches/conditioning.rs` times the filters on
 //!   synthetic blocks and lanes; these run on a recording so that
 //!   `benches/compare/` can time levator on the very samples the Python tools
 //!   see.) With `LEVATOR_BENCH_CSV=FILE.csv` the same five also run on that
@@ -63,7 +66,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use levator::core::conditioning::{Chain, ChainConfig, EnvelopeConfig};
+use levator::core::conditioning::{Chain, ChainConfig, EnvelopeConfig, NotchKind};
 use levator::core::detect::{Pipeline, PipelineConfig};
 use levator::core::event::Event;
 use levator::core::stream::{ChannelSpec, Frame, Role, SampleSource, SourceItem, StreamSpec};
@@ -296,11 +299,11 @@ fn read_csv(bytes: &[u8]) -> CsvReader<BufReader<&[u8]>> {
 
 /// The pipeline over a source, as `levator analyze` drives it; returns the
 /// number of events.
-fn analyze<S: SampleSource>(source: &mut S) -> u64
+fn analyze<S: SampleSource>(source: &mut S, config: PipelineConfig) -> u64
 where
     S::Error: std::fmt::Debug,
 {
-    let mut pipeline = Pipeline::new(source.spec(), PipelineConfig::default()).expect("pipeline");
+    let mut pipeline = Pipeline::new(source.spec(), config).expect("pipeline");
     let mut events = 0u64;
     let mut sink = |e: Event| {
         events += 1;
@@ -349,8 +352,16 @@ fn chain_case(id: String, config: ChainConfig, columns: Rc<Vec<Vec<f64>>>) -> Ca
 
 /// The recording cases (see the module docs) whose id `wanted` accepts.
 fn recording_cases(name: &str, path: &Path, wanted: &dyn Fn(&str) -> bool, cases: &mut Vec<Case>) {
-    let ids = ["frames", "csv", "bandpass", "bandpass_rms", "emg_chain"]
-        .map(|f| format!("recording/{f}/{name}"));
+    let ids = [
+        "frames",
+        "frames_comb",
+        "csv",
+        "bandpass",
+        "bandpass_rms",
+        "emg_chain",
+        "emg_chain_comb",
+    ]
+    .map(|f| format!("recording/{f}/{name}"));
     if !ids.iter().any(|id| wanted(id)) {
         return;
     }
@@ -380,6 +391,10 @@ fn recording_cases(name: &str, path: &Path, wanted: &dyn Fn(&str) -> bool, cases
     bandpass.band_order = 4;
     let mut bandpass_rms = bandpass;
     bandpass_rms.envelope = EnvelopeConfig::MovingRms { window_ms: 50.0 };
+    let mut emg_comb = ChainConfig::emg(rate);
+    emg_comb.notch_kind = NotchKind::Comb;
+    let mut comb_config = PipelineConfig::default();
+    comb_config.notch_kind = NotchKind::Comb;
     let items = Rc::new(items);
     for id in ids {
         if !wanted(&id) {
@@ -387,16 +402,24 @@ fn recording_cases(name: &str, path: &Path, wanted: &dyn Fn(&str) -> bool, cases
         }
         let function = id.split('/').nth(1).unwrap_or("");
         cases.push(match function {
-            "frames" => {
+            "frames" | "frames_comb" => {
                 let items = Rc::clone(&items);
+                let config = if function == "frames" {
+                    PipelineConfig::default()
+                } else {
+                    comb_config
+                };
                 Case {
                     id,
                     elements,
                     run: Box::new(move || {
-                        analyze(&mut Items {
-                            spec,
-                            items: black_box(&items).iter(),
-                        })
+                        analyze(
+                            &mut Items {
+                                spec,
+                                items: black_box(&items).iter(),
+                            },
+                            config,
+                        )
                     }),
                 }
             }
@@ -405,11 +428,14 @@ fn recording_cases(name: &str, path: &Path, wanted: &dyn Fn(&str) -> bool, cases
                 Case {
                     id,
                     elements,
-                    run: Box::new(move || analyze(&mut read_csv(black_box(&bytes)))),
+                    run: Box::new(move || {
+                        analyze(&mut read_csv(black_box(&bytes)), PipelineConfig::default())
+                    }),
                 }
             }
             "bandpass" => chain_case(id, bandpass, Rc::clone(&columns)),
             "bandpass_rms" => chain_case(id, bandpass_rms, Rc::clone(&columns)),
+            "emg_chain_comb" => chain_case(id, emg_comb, Rc::clone(&columns)),
             _ => chain_case(id, ChainConfig::emg(rate), Rc::clone(&columns)),
         });
     }

@@ -279,7 +279,10 @@ def main():
 
     lev_rows = [
         ("levator Pipeline (library)", "frames",
-         "whole Pipeline on parsed frames: conditioning (14 biquads) + 50 ms RMS + quality + baseline + all detectors"),
+         "whole Pipeline on parsed frames, default config: conditioning (14 biquads: high-pass, band-pass, "
+         "9 mains notches) + 50 ms RMS + quality + baseline + all detectors"),
+        ("levator Pipeline, comb notch (library)", "frames_comb",
+         "the same with notch_kind = comb: 5 biquads + one comb filter for every mains harmonic"),
         ("levator CsvReader + Pipeline (library)", "csv",
          "levator-csv parsing + the whole Pipeline (analyze without output)"),
         ("levator band-pass (library)", "bandpass",
@@ -287,6 +290,8 @@ def main():
         ("levator band-pass + 50 ms RMS (library)", "bandpass_rms",
          "only the same band-pass + a 50 ms moving RMS (BrainFlow's pair, like for like)"),
         ("levator EMG Chain (library)", "emg_chain", "the full EMG conditioning chain alone"),
+        ("levator EMG Chain, comb notch (library)", "emg_chain_comb",
+         "the EMG conditioning chain with the comb notch alone"),
     ]
     print("  levator library, CPU time (benches/compare/cpu_time.py):", flush=True)
     cpu_res = cpu_time.measure(args.bench_exe, [f"recording/{f}/external" for _, f, _ in lev_rows],
@@ -407,15 +412,20 @@ def main():
 
     sp, bf = find("scipy sosfilt"), find("BrainFlow band-pass + rolling filter")
     lb, ls = find("levator band-pass + 50 ms RMS (library)"), find("levator band-pass (library)")
+    comb = find("levator Pipeline, comb notch (library)")
     print()
     for clock in ("cpu", "wall"):
         if not (ref and sp and bf):
             break
-        lv, s_, b_ = ref[clock]["median"], sp[clock]["median"], bf[clock]["median"]
-        print(f"targets ({clock}, medians): levator Pipeline {lv:.2f} ns vs scipy band-pass {s_:.2f} ns -> "
-              f"{'MET' if lv <= s_ else 'NOT MET'} (levator/scipy = {lv / s_:.2f}); vs BrainFlow band-pass + "
-              f"rolling {b_:.2f} ns -> {'MET' if b_ >= 2 * lv else 'NOT MET'} (BrainFlow/levator = {b_ / lv:.2f}, "
-              f"need >= 2)")
+        s_, b_ = sp[clock]["median"], bf[clock]["median"]
+        for name, r in (("levator Pipeline", ref), ("levator Pipeline (comb notch)", comb)):
+            if not r:
+                continue
+            lv = r[clock]["median"]
+            print(f"targets ({clock}, medians): {name} {lv:.2f} ns vs scipy band-pass {s_:.2f} ns -> "
+                  f"{'MET' if lv <= s_ else 'NOT MET'} (levator/scipy = {lv / s_:.2f}); vs BrainFlow band-pass + "
+                  f"rolling {b_:.2f} ns -> {'MET' if b_ >= 2 * lv else 'NOT MET'} (BrainFlow/levator = "
+                  f"{b_ / lv:.2f}, need >= 2)")
         if lb and ls:
             print(f"like for like ({clock}, medians): levator band-pass {ls[clock]['median']:.2f} ns vs scipy "
                   f"sosfilt {s_:.2f} ns (scipy/levator = {s_ / ls[clock]['median']:.2f}); levator band-pass + "
