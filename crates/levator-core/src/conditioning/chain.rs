@@ -132,7 +132,9 @@ impl ChainConfig {
     /// - 50 Hz mains notches, Q 30, every harmonic below Nyquist (set
     ///   `mains = Some(Mains::Hz60)` in 60 Hz countries); above 4 kHz the
     ///   notches stop at the band's upper edge to stay within
-    ///   [`MAX_NOTCHES`];
+    ///   [`MAX_NOTCHES`]; built as a cascade of biquads
+    ///   ([`NotchKind::Cascade`]; see [`comb`](super::comb) for why the
+    ///   cheaper comb is not the default);
     /// - 50 ms moving RMS envelope (at least one sample).
     ///
     /// Below ~67 Hz sampling no EMG band fits; the preset then keeps only

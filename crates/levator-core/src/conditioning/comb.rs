@@ -30,6 +30,28 @@
 //!   (1000, 2000, 250 Hz at 50 Hz; 1000 Hz is not a multiple of 60 Hz), and
 //!   `N <=` [`MAX_COMB_DELAY`] (the delay line lives inline, no heap).
 //!
+//! ## Which one the presets use
+//!
+//! The cascade, still. Measured on issue 8's machine, the comb makes the
+//! whole detection [`Pipeline`](crate::detect::Pipeline) about 20% cheaper
+//! per channel-sample at 1 kHz (the EMG chain alone: 33 -> 10 ns), and it
+//! keeps more of the EMG (white noise band-passed to 20-450 Hz loses 5% of
+//! its power to the comb, 24% to the cascade, whose upper notches are up
+//! to 15 Hz wide). But in the simulator's full accuracy table
+//! (`LEVATOR_EVAL_FULL=1 cargo test --release --test detect_accuracy`,
+//! 108 sessions per device, same code otherwise) it is not better
+//! everywhere: at 1 kHz contraction F1 0.984 -> 0.988, release 0.978 ->
+//! 0.985, but reverse-Kegel drops 0.981 -> 0.968 (recall 0.988 -> 0.938)
+//! and poor release 0.889 -> 0.874; at 2 kHz contraction 0.989 -> 0.993,
+//! drop 0.944 -> 0.955, poor release 0.809 -> 0.788. Its narrow upper
+//! notches also suppress a drifting mains harmonic less (at 450 Hz a
+//! 0.2 Hz mains error leaves the 9th harmonic only 0.8 dB down instead of
+//! 12.5 dB) and its impulse response rings longer (-60 dB after 1.3 s
+//! instead of 0.7 s). So the comb is opt-in
+//! ([`ChainConfig::notch_kind`](super::ChainConfig::notch_kind),
+//! `PipelineConfig::notch_kind`): a choice for CPU-bound many-channel set-ups
+//! on a stable grid, not a free win.
+//!
 //! Execution is scipy's `lfilter` (transposed direct form II) reduced to
 //! its non-zero taps: the `N - 1` middle states of that form only shift
 //! (scipy adds `x·0 - y·0` to them, which is exact), so a delay line of `N`

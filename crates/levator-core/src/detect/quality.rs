@@ -17,7 +17,11 @@
 //! * **Saturation**: a sample at or beyond the configured rails
 //!   ([`QualityConfig::rails`]), or [`QualityConfig::clip_run`] identical
 //!   consecutive samples at the largest magnitude seen so far (the
-//!   flat top of a clipped waveform).
+//!   flat top of a clipped waveform). On pressure, motion and respiration
+//!   channels the run must also last [`NON_EMG_CLIP_S`]: a slow signal
+//!   sampled at 10 Hz repeats the top value of an ordinary plateau for a
+//!   few tenths of a second, while a clipped sensor stays clipped for the
+//!   whole manoeuvre.
 //! * **Flat line**: no change at all between consecutive samples for
 //!   [`QualityConfig::flatline_emg_s`] (EMG; an unplugged electrode or a
 //!   dead amplifier; live sEMG changes every sample even on a 12-bit ADC)
@@ -53,7 +57,8 @@ pub struct QualityConfig {
     /// beyond them is saturated. Default none (use the clip-run heuristic).
     pub rails: Option<(f64, f64)>,
     /// Identical consecutive samples at the largest magnitude seen that
-    /// count as clipping. Default 4.
+    /// count as clipping. Default 4 (on non-EMG channels at least
+    /// [`NON_EMG_CLIP_S`] of samples).
     pub clip_run: u32,
     /// Flat-line duration for EMG (s). Default 0.25 s.
     pub flatline_emg_s: f64,
@@ -130,6 +135,13 @@ impl QualityConfig {
         Ok(())
     }
 }
+
+/// Shortest clipped run (s) that counts as saturation on a non-EMG
+/// channel (pressure, motion, respiration): 1 s. A quantised pressure
+/// plateau repeats its top value for a few tenths of a second (10 Hz
+/// manometry: 4 identical rows at the top of an ordinary push), a clipped
+/// sensor for the whole squeeze or push.
+pub const NON_EMG_CLIP_S: f64 = 1.0;
 
 const ISSUES: [QualityIssue; 4] = [
     QualityIssue::Mains,
@@ -235,7 +247,11 @@ impl QualityMonitor {
             role,
             rate_hz,
             rails: config.rails,
-            clip_run: config.clip_run as u64,
+            clip_run: if role.is_emg() {
+                config.clip_run as u64
+            } else {
+                (config.clip_run as u64).max(samples_for(NON_EMG_CLIP_S, rate_hz))
+            },
             flat_samples: samples_for(flat_s, rate_hz).max(3),
             hold: samples_for(config.hold_s, rate_hz),
             block,
@@ -454,5 +470,49 @@ impl QualityMonitor {
                 sink.emit(e);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Event;
+
+    /// Saturation starts on `role` at `rate_hz` for `run` identical samples
+    /// at the top of a ramp (the largest magnitude seen so far).
+    fn saturation_starts(role: Role, rate_hz: f64, run: usize) -> usize {
+        let mut q = QualityMonitor::new(role, rate_hz, &QualityConfig::default()).unwrap();
+        let mut events = std::vec::Vec::new();
+        let rising = (0..20).map(|k| 10.0 + k as f64); // up to 29
+        let plateau = core::iter::repeat(30.05).take(run); // its top, repeated
+        let falling = (0..20).map(|k| 29.0 - k as f64);
+        for (n, x) in rising.chain(plateau).chain(falling).enumerate() {
+            q.tick(n as f64 / rate_hz, x, 0.0, 0.1, 1.0, &mut |e: Event| {
+                events.push(e)
+            });
+        }
+        events
+            .iter()
+            .filter(|e| e.issue == Some(QualityIssue::Saturation) && e.phase == Some(Phase::Start))
+            .count()
+    }
+
+    /// A 10 Hz pressure plateau that repeats its top value for 0.4-0.9 s
+    /// is not clipping; a sensor stuck at its top for >= 1 s is. EMG keeps
+    /// the 4-sample rule.
+    #[test]
+    fn non_emg_clip_run_must_last_one_second() {
+        for run in [4, 6, 9] {
+            assert_eq!(
+                saturation_starts(Role::AbdominalPressure, 10.0, run),
+                0,
+                "{run}"
+            );
+        }
+        assert_eq!(saturation_starts(Role::AbdominalPressure, 10.0, 10), 1);
+        assert_eq!(saturation_starts(Role::PelvicPressure, 50.0, 49), 0);
+        assert_eq!(saturation_starts(Role::PelvicPressure, 50.0, 50), 1);
+        assert_eq!(saturation_starts(Role::PelvicEmg, 1000.0, 3), 0);
+        assert_eq!(saturation_starts(Role::PelvicEmg, 1000.0, 4), 1);
     }
 }
