@@ -6,6 +6,8 @@
 //! - `emg_chain`: the full `ChainConfig::emg(1000.0)` chain (10 Hz
 //!   high-pass, that band-pass, nine 50 Hz-harmonic notches, 50 ms moving
 //!   RMS: 14 biquads + RMS per sample);
+//! - `emg_chain_comb`: that chain with `notch_kind = NotchKind::Comb`
+//!   (5 biquads + one comb filter for every mains harmonic + RMS);
 //!
 //! each for 1, 2, 4 and 8 channels, one second (1000 samples) per channel
 //! per iteration, fed three ways: `block` (each channel's block through
@@ -23,7 +25,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use levator::core::conditioning::{butter, Band, Chain, ChainBank, ChainConfig, SosFilter};
+use levator::core::conditioning::{
+    butter, Band, Chain, ChainBank, ChainConfig, NotchKind, SosFilter,
+};
 
 const RATE_HZ: f64 = 1000.0;
 const BLOCK: usize = 1000;
@@ -192,6 +196,12 @@ fn conditioning(c: &mut Criterion) {
     bandpass_only.band_order = 4;
     banks(c, "bandpass_4th_20_450", &bandpass_only);
     banks(c, "emg_chain", &config);
+    let mut comb = ChainConfig::emg(RATE_HZ);
+    comb.notch_kind = NotchKind::Comb;
+    bench_stage(c, "emg_chain_comb", || {
+        Chain::new(&comb).expect("valid EMG chain")
+    });
+    banks(c, "emg_chain_comb", &comb);
 }
 
 criterion_group! {
