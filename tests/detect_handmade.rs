@@ -202,6 +202,70 @@ fn reverse_kegel_drop_without_push() {
 }
 
 #[test]
+fn abdominal_blip_does_not_split_a_reverse_kegel() {
+    // a 0.15 s abdominal burst in the middle of a 5 s drop (a cough, a
+    // hiccup) is too short to be a push: the drop stays one drop
+    let rate = 1000.0;
+    let pelvic = |t: f64| {
+        if (15.0..20.0).contains(&t) {
+            2.0
+        } else {
+            5.0
+        }
+    };
+    let abd = |t: f64| {
+        if (17.5..17.65).contains(&t) {
+            30.0
+        } else {
+            2.0
+        }
+    };
+    let frames = emg_frames(rate, 30.0, 3, &pelvic, &abd);
+    let ev = run_frames(emg_spec(rate), PipelineConfig::default(), &frames);
+    let drops: Vec<&Event> = ev
+        .iter()
+        .filter(|e| e.subtype == Some(RelaxationSubtype::Drop))
+        .collect();
+    assert_eq!(drops.len(), 2, "{drops:#?}");
+    assert!(near(drops[0].onset_s, 15.0, 0.3));
+    assert!(near(drops[1].end_s.unwrap(), 20.0, 0.5), "{drops:#?}");
+    assert!(starts(&ev, EventKind::BearingDown).is_empty());
+}
+
+#[test]
+fn a_breath_between_two_strains_is_one_push() {
+    // bearing down 15-25 s with a 1 s breath at 19-20 s: one push
+    let rate = 1000.0;
+    let abd = |t: f64| {
+        if (15.0..19.0).contains(&t) || (20.0..25.0).contains(&t) {
+            40.0
+        } else {
+            2.0
+        }
+    };
+    let frames = emg_frames(rate, 35.0, 5, &|_| 5.0, &abd);
+    let ev = run_frames(emg_spec(rate), PipelineConfig::default(), &frames);
+    let b: Vec<&Event> = ev
+        .iter()
+        .filter(|e| e.kind == EventKind::BearingDown)
+        .collect();
+    assert_eq!(b.len(), 2, "{b:#?}");
+    assert!(near(b[0].onset_s, 15.0, 0.2));
+    assert!(near(b[1].end_s.unwrap(), 25.0, 0.5), "{b:#?}");
+    // a longer pause (4 s) separates two pushes
+    let abd = |t: f64| {
+        if (15.0..19.0).contains(&t) || (23.0..28.0).contains(&t) {
+            40.0
+        } else {
+            2.0
+        }
+    };
+    let frames = emg_frames(rate, 35.0, 5, &|_| 5.0, &abd);
+    let ev = run_frames(emg_spec(rate), PipelineConfig::default(), &frames);
+    assert_eq!(starts(&ev, EventKind::BearingDown).len(), 2);
+}
+
+#[test]
 fn emg_push_relaxed_and_paradoxical_without_contraction() {
     let rate = 1000.0;
     let abd = |t: f64| if (15.0..25.0).contains(&t) { 40.0 } else { 2.0 };

@@ -30,7 +30,9 @@
 //! * **No push**: with an abdominal channel, a drop is only accepted while
 //!   no bearing-down is pending or active (a push also lowers pelvic
 //!   activity in a coordinated defecation: that is a `bearing_down` with
-//!   `pelvic_response: relaxed`, not a reverse Kegel).
+//!   `pelvic_response: relaxed`, not a reverse Kegel). A stretch of at most
+//!   [`INTERRUPT_GRACE_S`] in which the drop is not allowed freezes it
+//!   rather than ending it.
 //! * **End**: the smoothed level back above
 //!   `rest - recover_fraction * (rest - drop level)` for
 //!   [`DropConfig::min_off_s`]; `end_s` = the last unsmoothed sample still
@@ -157,7 +159,21 @@ pub struct DropDetector {
     var_smooth: f64,
     n_var: u64,
     min_var: u64,
+    grace: u64,
+    disallowed: u64,
+    disallowed_since_s: f64,
 }
+
+/// A drop (pending or started) survives a stretch of at most this long
+/// (s) in which it is not allowed (a push pending, a contraction or
+/// release starting, bad quality): it is frozen, and ended (at the start
+/// of the stretch) only when the stretch lasts longer. A push is judged
+/// after 0.5 s ([`BearingDownConfig::push_confirm_s`](super::BearingDownConfig::push_confirm_s));
+/// a shorter stretch is an ECG beat or a cough lifting the abdominal
+/// signal over its threshold for a moment, which ended a reverse Kegel
+/// in the middle and started a second one (measured on the simulator's
+/// `demo` sessions on 1 kHz EMG).
+pub const INTERRUPT_GRACE_S: f64 = 0.5;
 
 /// Time constant of the learnt resting variance of the smoothed level (s).
 pub const SD_TAU_S: f64 = 10.0;
@@ -190,6 +206,9 @@ impl DropDetector {
             var_smooth: 0.0,
             n_var: 0,
             min_var: samples_for(SD_MIN_S, rate_hz),
+            grace: samples_for(INTERRUPT_GRACE_S, rate_hz),
+            disallowed: 0,
+            disallowed_since_s: 0.0,
         })
     }
 
@@ -261,10 +280,21 @@ impl DropDetector {
     /// Forgets a pending drop; ends an active one at `t` (a gap, a push).
     pub fn interrupt<S: EventSink + ?Sized>(&mut self, t: f64, sink: &mut S) {
         if self.is_active() {
-            self.emit_end(t, t, sink);
+            self.emit_end(t, self.frozen_end(t), sink);
         }
         self.state = State::Idle;
+        self.disallowed = 0;
         self.last_rest_s = t;
+    }
+
+    /// `end_s` of a drop ended at `t`: the start of a frozen stretch, if
+    /// one is under way.
+    fn frozen_end(&self, t: f64) -> f64 {
+        if self.disallowed > 0 {
+            self.disallowed_since_s.min(t)
+        } else {
+            t
+        }
     }
 
     /// One sample. `allowed`: no push pending/active, no contraction or
@@ -286,13 +316,23 @@ impl DropDetector {
         }
         let level = self.smooth;
         if !allowed {
+            if self.state != State::Idle && self.disallowed < self.grace {
+                // freeze for a moment (see INTERRUPT_GRACE_S)
+                if self.disallowed == 0 {
+                    self.disallowed_since_s = t;
+                }
+                self.disallowed += 1;
+                return;
+            }
             if self.is_active() {
-                self.emit_end(t, t, sink);
+                self.emit_end(t, self.frozen_end(t), sink);
             }
             self.state = State::Idle;
+            self.disallowed = 0;
             self.last_rest_s = t;
             return;
         }
+        self.disallowed = 0;
         match self.state {
             State::Idle => {
                 self.learn_sd(level, band);
@@ -347,9 +387,10 @@ impl DropDetector {
     /// Ends an active drop at the end of the stream.
     pub fn finish<S: EventSink + ?Sized>(&mut self, t: f64, sink: &mut S) {
         if self.is_active() {
-            self.emit_end(t, t, sink);
+            self.emit_end(t, self.frozen_end(t), sink);
         }
         self.state = State::Idle;
+        self.disallowed = 0;
     }
 
     fn recover_level(&self) -> f64 {
