@@ -202,6 +202,32 @@ fn reverse_kegel_drop_without_push() {
 }
 
 #[test]
+fn poor_release_on_a_high_residual_plateau_is_dated_to_the_fall() {
+    // hypertonic incomplete release: hold 3 s, fast fall to a plateau at
+    // 60% of the rise for 4 s (above half relaxation), then let go
+    let rate = 1000.0;
+    let plateau = |r: f64| {
+        if r < 0.2 {
+            1.0 - 2.0 * r
+        } else if r < 4.0 {
+            0.6
+        } else {
+            0.6 * (-(r - 4.0) / 0.1).exp()
+        }
+    };
+    let pelvic = |t: f64| 3.0 + 40.0 * trapezoid(t, 10.0, 0.2, 3.0, &plateau);
+    let frames = emg_frames(rate, 25.0, 9, &pelvic, &|_| 2.0);
+    let ev = run_frames(emg_spec(rate), PipelineConfig::default(), &frames);
+    let poor = starts(&ev, EventKind::PoorRelease);
+    assert_eq!(poor.len(), 1, "{}", detect_common::dump(&ev));
+    // the hold ended at 13.2 s, not at the end of the plateau (17.2 s);
+    // (the end itself is only noticed when the plateau decays, see the
+    // contraction module docs)
+    assert!(near(poor[0].onset_s, 13.2, 0.3), "{poor:#?}");
+    assert!(near(poor[0].detected_s.unwrap(), 15.2, 0.3), "{poor:#?}");
+}
+
+#[test]
 fn abdominal_blip_does_not_split_a_reverse_kegel() {
     // a 0.15 s abdominal burst in the middle of a 5 s drop (a cough, a
     // hiccup) is too short to be a push: the drop stays one drop
