@@ -228,6 +228,27 @@ fn poor_release_on_a_high_residual_plateau_is_dated_to_the_fall() {
 }
 
 #[test]
+fn a_squeeze_from_a_residual_plateau_is_reported_promptly() {
+    // a 2 s squeeze whose release stalls at 35% of its rise, and a second
+    // squeeze 1 s into the plateau (hypertonic quick flicks)
+    let rate = 1000.0;
+    let first = |r: f64| if r < 0.1 { 1.0 - 6.5 * r } else { 0.35 };
+    let pelvic = |t: f64| {
+        if t < 14.3 {
+            3.0 + 40.0 * trapezoid(t, 10.0, 0.2, 3.0, &first)
+        } else {
+            3.0 + 40.0 * (0.35 + 0.65 * ((t - 14.3) / 0.1).min(1.0))
+        }
+    };
+    let frames = emg_frames(rate, 20.0, 13, &pelvic, &|_| 2.0);
+    let ev = run_frames(emg_spec(rate), PipelineConfig::default(), &frames);
+    let c = starts(&ev, EventKind::Contraction);
+    assert_eq!(c.len(), 2, "{}", detect_common::dump(&ev));
+    let latency = c[1].detected_s.unwrap() - 14.3;
+    assert!(latency < 0.1, "second squeeze reported {latency:.3} s late");
+}
+
+#[test]
 fn abdominal_blip_does_not_split_a_reverse_kegel() {
     // a 0.15 s abdominal burst in the middle of a 5 s drop (a cough, a
     // hiccup) is too short to be a push: the drop stays one drop
