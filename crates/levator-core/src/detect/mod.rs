@@ -27,7 +27,10 @@
 //! [`PipelineConfig`], [`BaselineConfig`](crate::features::baseline::BaselineConfig),
 //! [`BandConfig`](crate::features::baseline::BandConfig),
 //! [`ContractionConfig`], [`ReleaseConfig`], [`DropConfig`],
-//! [`BearingDownConfig`], [`QualityConfig`].
+//! [`BearingDownConfig`], [`QualityConfig`]. Fixed constants document
+//! theirs too: [`contraction::HOLD_BAND`], [`drop::INTERRUPT_GRACE_S`],
+//! [`bearing_down::EARLY_SQUEEZE_S`], [`bearing_down::SUSTAIN_TAU_S`],
+//! [`drop::SD_TAU_S`], [`drop::SD_MIN_S`].
 //!
 //! ## Time
 //!
