@@ -31,7 +31,11 @@
 //!   [`QualityConfig::mains_block_s`], the 50 Hz or 60 Hz Goertzel
 //!   component carries more than [`QualityConfig::mains_fraction`] of the
 //!   block's AC power. Raised after 2 such blocks, cleared after 3 blocks
-//!   below half that fraction (hysteresis).
+//!   below half that fraction (hysteresis) in which the hum's own power
+//!   has also fallen below [`MAINS_FADED`] of its last dominant level (a
+//!   muscle burst or ECG beat lowers the hum's *share* of the power
+//!   without removing it; before this rule a steady 6 µV hum on a quiet
+//!   simulated Cyton channel was reported 31 times per 10 minutes).
 //! * **Artefact**: EMG channels: the low-frequency (1-10 Hz) part of the
 //!   raw signal, which surface EMG does not have but cable and motion
 //!   artefacts do, exceeds [`QualityConfig::artifact_factor`] times the
@@ -47,6 +51,11 @@ use crate::event::{Event, EventKind, Phase, QualityIssue};
 use crate::stream::Role;
 
 use super::{samples_for, ConfigError, EventSink};
+
+/// A raised mains report clears only once the hum's power fell below this
+/// fraction (a quarter: half the amplitude) of the last block in which it
+/// dominated the signal.
+pub const MAINS_FADED: f64 = 0.25;
 
 /// Signal-quality parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -216,6 +225,7 @@ pub struct QualityMonitor {
     n_block: u64,
     mains_hits: u8,
     mains_clean: u8,
+    mains_ref: f64,
     mains_enabled: bool,
     // low-frequency artefact band (1-10 Hz): two one-pole stages
     hp_alpha: f64,
@@ -272,6 +282,7 @@ impl QualityMonitor {
             n_block: 0,
             mains_hits: 0,
             mains_clean: 0,
+            mains_ref: 0.0,
             mains_enabled: role.is_emg() && rate_hz >= 150.0,
             hp_alpha: 1.0 - libm::exp(-2.0 * core::f64::consts::PI * 1.0 / rate_hz),
             lp_alpha: 1.0 - libm::exp(-2.0 * core::f64::consts::PI * 10.0 / rate_hz),
@@ -390,13 +401,18 @@ impl QualityMonitor {
         }
         // hysteresis: raised above `mains_fraction` (2 blocks), cleared
         // only below half of it (3 blocks), so a hum near the limit does
-        // not flap on and off
+        // not flap on and off; and cleared only once the hum itself has
+        // faded (its power below a quarter, i.e. half the amplitude, of the
+        // last block that judged it dominant): muscle activity or an ECG
+        // beat swamps the hum's share of the power without removing it
         let active = self.mains_hits >= 2;
         let hum = ac_power > 0.0 && line > self.mains_fraction * ac_power;
-        let clean = ac_power <= 0.0 || line < 0.5 * self.mains_fraction * ac_power;
+        let faded = line < MAINS_FADED * self.mains_ref;
+        let clean = ac_power <= 0.0 || (line < 0.5 * self.mains_fraction * ac_power && faded);
         if hum {
             self.mains_hits = self.mains_hits.saturating_add(1).min(2);
             self.mains_clean = 0;
+            self.mains_ref = line;
         } else if !active {
             self.mains_hits = 0;
         } else if clean {
@@ -495,6 +511,56 @@ mod tests {
             .iter()
             .filter(|e| e.issue == Some(QualityIssue::Saturation) && e.phase == Some(Phase::Start))
             .count()
+    }
+
+    /// A steady 60 Hz hum on a quiet 250 Hz channel with bursts of muscle
+    /// activity (which swamp the hum's share of the power but not the hum)
+    /// is one mains interval, not a start/end per burst; it ends once the
+    /// hum itself goes away.
+    #[test]
+    fn mains_stays_raised_through_muscle_bursts_and_ends_when_the_hum_stops() {
+        let rate = 250.0;
+        let mut q =
+            QualityMonitor::new(Role::AbdominalEmg, rate, &QualityConfig::default()).unwrap();
+        let mut events = std::vec::Vec::new();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut noise = move || {
+            // xorshift64*, uniform in [-1, 1): variance 1/3
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            let u = (seed.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64;
+            2.0 * u - 1.0
+        };
+        let n = (70.0 * rate) as u64;
+        for i in 0..n {
+            let t = i as f64 / rate;
+            let hum = if t < 60.0 {
+                6.0 * libm::sin(2.0 * core::f64::consts::PI * 60.0 * t)
+            } else {
+                0.0
+            };
+            // 2 s bursts every 5 s from 10 s to 55 s
+            let burst = (10.0..55.0).contains(&t) && (t % 5.0) < 2.0;
+            let emg = if burst { 35.0 } else { 1.7 } * noise();
+            q.tick(t, hum + emg, 1.0, 0.2, 1.0, &mut |e: Event| events.push(e));
+        }
+        let mains: std::vec::Vec<&Event> = events
+            .iter()
+            .filter(|e| e.issue == Some(QualityIssue::Mains))
+            .collect();
+        let starts = mains
+            .iter()
+            .filter(|e| e.phase == Some(Phase::Start))
+            .count();
+        let ends: std::vec::Vec<f64> = mains
+            .iter()
+            .filter(|e| e.phase == Some(Phase::End))
+            .filter_map(|e| e.end_s)
+            .collect();
+        assert_eq!(starts, 1, "{mains:#?}");
+        assert_eq!(ends.len(), 1, "{mains:#?}");
+        assert!((60.0..61.5).contains(&ends[0]), "ended at {}", ends[0]);
     }
 
     /// A 10 Hz pressure plateau that repeats its top value for 0.4-0.9 s
