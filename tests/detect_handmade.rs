@@ -494,6 +494,44 @@ fn pressure_trainer_squeeze_and_push_at_50_and_100_hz() {
     }
 }
 
+/// Reverse Kegel on a pressure trainer at 50 and 100 Hz: a fall of 35% of
+/// the resting pressure for 4 s is one drop (start, end); a 15% fall is
+/// not (the 25%-of-rest rule), and neither is a contraction.
+#[test]
+fn pressure_trainer_drop_at_50_and_100_hz() {
+    for rate in [50.0, 100.0] {
+        for (depth, expected) in [(0.35, 1), (0.15, 0)] {
+            let mut n = Noise::new(5);
+            let frames: Vec<Frame> = (0..(45.0 * rate) as u64)
+                .map(|i| {
+                    let t = i as f64 / rate;
+                    let breath = (PI2 * 0.25 * t).sin();
+                    // let go at 20 s for 4 s: first-order fall and return
+                    let fall = push_curve(t, 20.0, 24.0, depth * 20.0);
+                    let p = 20.0 - fall + 0.3 * breath + 0.1 * n.gaussian();
+                    let m = -0.004 * breath + 0.002 * n.gaussian();
+                    Frame::new(i, &[p, m])
+                })
+                .collect();
+            let ev = run_frames(trainer_spec(rate), PipelineConfig::default(), &frames);
+            let drops: Vec<&Event> = ev
+                .iter()
+                .filter(|e| e.subtype == Some(RelaxationSubtype::Drop))
+                .collect();
+            let what = format!("rate {rate}, depth {depth}: {ev:#?}");
+            assert_eq!(drops.len(), 2 * expected, "{what}");
+            if expected == 1 {
+                assert_eq!(drops[0].phase, Some(Phase::Start), "{what}");
+                assert!(near(drops[0].onset_s, 20.0, 0.6), "{what}");
+                assert_eq!(drops[1].phase, Some(Phase::End), "{what}");
+                assert!(near(drops[1].end_s.unwrap(), 24.5, 1.0), "{what}");
+            }
+            assert!(starts(&ev, EventKind::Contraction).is_empty(), "{what}");
+            assert!(starts(&ev, EventKind::BearingDown).is_empty(), "{what}");
+        }
+    }
+}
+
 #[test]
 fn single_pressure_balloon_reports_contractions_and_no_pushes() {
     let rate = 20.0;
