@@ -13,8 +13,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::*;
 
 /// Writes to the real stderr, bypassing the test harness's capture, so the
@@ -44,20 +42,6 @@ const NEUROKIT_ONSETS: [f64; 19] = [
 
 /// Largest |detected onset - reference onset| accepted (s).
 const ONSET_TOLERANCE_S: f64 = 0.5;
-
-fn real_dir() -> Option<PathBuf> {
-    match std::env::var_os("LEVATOR_REAL_DATA") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "LEVATOR_REAL_DATA must be set when CI is set"
-            );
-            report!("SKIPPED: LEVATOR_REAL_DATA not set");
-            None
-        }
-    }
-}
 
 #[test]
 fn emg_bursts_are_detected_as_contractions() {

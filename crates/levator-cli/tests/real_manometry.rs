@@ -38,7 +38,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
 
@@ -52,21 +52,6 @@ macro_rules! report {
 }
 use levator_core::event::{Event, EventKind, PelvicResponse, Phase};
 use levator_sim::import::{ManometryReader, Marker, MarkerKind};
-
-/// The real-data folder, or `None` after a loud skip (a failure when CI is set).
-fn real_dir() -> Option<PathBuf> {
-    match std::env::var_os("LEVATOR_REAL_DATA") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "LEVATOR_REAL_DATA must be set when CI is set"
-            );
-            report!("SKIPPED: LEVATOR_REAL_DATA not set");
-            None
-        }
-    }
-}
 
 /// The real recordings (all checks).
 const REAL: [&str; 6] = [

@@ -163,3 +163,21 @@ pub fn assert_one_line_error(o: &Output, needles: &[&str]) -> String {
     }
     lines[0].to_string()
 }
+
+/// The real-data folder of `LEVATOR_REAL_DATA`, or `None` after a loud
+/// `SKIPPED` on the real stderr (past the harness's capture). When `CI` is
+/// set the variable is required: a missing folder fails the test.
+pub fn real_dir() -> Option<PathBuf> {
+    match std::env::var_os("LEVATOR_REAL_DATA") {
+        Some(d) => Some(PathBuf::from(d)),
+        None => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "LEVATOR_REAL_DATA must be set when CI is set"
+            );
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "SKIPPED: LEVATOR_REAL_DATA not set");
+            None
+        }
+    }
+}
