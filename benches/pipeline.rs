@@ -146,14 +146,7 @@ fn six_roles() -> Stream {
     let two = Simulator::new(&cfg).expect("simulator");
     let two_spec = two.spec();
     let two: Vec<Frame> = two.collect();
-    let roles = [
-        Role::PelvicEmg,
-        Role::AbdominalEmg,
-        Role::PelvicPressure,
-        Role::AbdominalPressure,
-        Role::ProbeMotion,
-        Role::Respiration,
-    ];
+    let roles = Role::ALL;
     let spec = StreamSpec::new(
         1000.0,
         &roles.map(ChannelSpec::canonical), // every role in its canonical unit

@@ -5,7 +5,7 @@
 
 mod detect_common;
 
-use detect_common::{run_frames, starts, trapezoid, Noise};
+use detect_common::{drops, run_frames, starts, trapezoid, Noise};
 use levator::core::detect::{Pipeline, PipelineConfig, PipelineError};
 use levator::core::event::{
     Event, EventKind, PelvicResponse, Phase, QualityIssue, RelaxationSubtype,
@@ -188,10 +188,7 @@ fn reverse_kegel_drop_without_push() {
     };
     let frames = emg_frames(rate, 30.0, 3, &pelvic, &|_| 2.0);
     let ev = run_frames(emg_spec(rate), PipelineConfig::default(), &frames);
-    let drops: Vec<&Event> = ev
-        .iter()
-        .filter(|e| e.subtype == Some(RelaxationSubtype::Drop))
-        .collect();
+    let drops = drops(&ev);
     assert_eq!(drops.len(), 2, "{drops:#?}");
     assert_eq!(drops[0].phase, Some(Phase::Start));
     assert!(near(drops[0].onset_s, 15.0, 0.3));
@@ -269,10 +266,7 @@ fn abdominal_blip_does_not_split_a_reverse_kegel() {
     };
     let frames = emg_frames(rate, 30.0, 3, &pelvic, &abd);
     let ev = run_frames(emg_spec(rate), PipelineConfig::default(), &frames);
-    let drops: Vec<&Event> = ev
-        .iter()
-        .filter(|e| e.subtype == Some(RelaxationSubtype::Drop))
-        .collect();
+    let drops = drops(&ev);
     assert_eq!(drops.len(), 2, "{drops:#?}");
     assert!(near(drops[0].onset_s, 15.0, 0.3));
     assert!(near(drops[1].end_s.unwrap(), 20.0, 0.5), "{drops:#?}");
@@ -514,10 +508,7 @@ fn pressure_trainer_drop_at_50_and_100_hz() {
                 })
                 .collect();
             let ev = run_frames(trainer_spec(rate), PipelineConfig::default(), &frames);
-            let drops: Vec<&Event> = ev
-                .iter()
-                .filter(|e| e.subtype == Some(RelaxationSubtype::Drop))
-                .collect();
+            let drops = drops(&ev);
             let what = format!("rate {rate}, depth {depth}: {ev:#?}");
             assert_eq!(drops.len(), 2 * expected, "{what}");
             if expected == 1 {

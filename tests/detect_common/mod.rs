@@ -165,6 +165,15 @@ pub fn run_frames(
 }
 
 /// Starts (and instants) of `kind`.
+/// Drop (reverse Kegel) events, start and end, in order.
+pub fn drops(events: &[Event]) -> Vec<Event> {
+    events
+        .iter()
+        .filter(|e| e.subtype == Some(levator::core::event::RelaxationSubtype::Drop))
+        .copied()
+        .collect()
+}
+
 pub fn starts(events: &[Event], kind: levator::core::event::EventKind) -> Vec<Event> {
     events
         .iter()
