@@ -106,6 +106,13 @@ impl Recording {
     /// Opens `path`, detecting the format unless `format` says otherwise.
     /// Errors read `FILE: line N: reason`.
     pub fn open(path: &Path, format: FormatArg) -> CliResult<Recording> {
+        Recording::open_with(path, format, true)
+    }
+
+    /// [`open`](Self::open); `start_at_rest` = false makes a manometry
+    /// export stream from its first row instead of its `# Rest` marker
+    /// ([`ManometryOptions::start_at_rest`]).
+    pub fn open_with(path: &Path, format: FormatArg, start_at_rest: bool) -> CliResult<Recording> {
         let name = path.display().to_string();
         let err = |e: &dyn std::fmt::Display| CliError::new(format!("{name}: {e}"));
         let mut file = File::open(path).map_err(|e| err(&e))?;
@@ -144,7 +151,11 @@ impl Recording {
                 CsvReader::new(buffered).map_err(|e| err(&csv_error_text(&e.to_string(), path)))?,
             ),
             InputFormat::Manometry => Reader::Manometry(
-                ManometryReader::new(buffered, ManometryOptions::default()).map_err(|e| err(&e))?,
+                ManometryReader::new(
+                    buffered,
+                    ManometryOptions::default().with_start_at_rest(start_at_rest),
+                )
+                .map_err(|e| err(&e))?,
             ),
             InputFormat::EmgText => Reader::EmgText(
                 EmgTextReader::new(buffered, EmgTextOptions::default()).map_err(|e| err(&e))?,
@@ -253,6 +264,12 @@ impl Recording {
                         r.start_s()
                     ),
                 ];
+                if let Some(t) = r.starts_at_s() {
+                    v.push(format!(
+                        "analysed from the `# Rest` marker at {t:.2} s (the rows before it, \
+                         catheter placement, are not; --from-first-row analyses them)"
+                    ));
+                }
                 if !r.invalid_channels().is_empty() {
                     v.push(format!(
                         "invalid (skipped): [{}]",

@@ -73,6 +73,10 @@ enum Command {
         /// Override format detection.
         #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
         input_format: FormatArg,
+        /// Manometry: analyse from the first row instead of the operator's
+        /// `# Rest` marker (before it the catheter is being placed).
+        #[arg(long)]
+        from_first_row: bool,
     },
 
     /// Write a simulated recording (REC.csv) and its ground truth (REC.truth.jsonl).
@@ -207,7 +211,15 @@ fn run(cli: Cli) -> CliResult<()> {
             config,
             mains,
             input_format,
-        } => cmd::analyze::analyze(&file, format, config.as_deref(), mains, input_format),
+            from_first_row,
+        } => cmd::analyze::analyze(
+            &file,
+            format,
+            config.as_deref(),
+            mains,
+            input_format,
+            !from_first_row,
+        ),
         Command::Simulate {
             scenario,
             subject,

@@ -327,8 +327,11 @@ const FLOOR_PUSHES: (usize, usize) = (14, 17);
 /// recordings together (8 in session 1; 7 since a breath between two
 /// strains no longer splits a push: `testnorair` 149.2 s + 153.3 s; 6
 /// since a push on pressure must last 1 s: the cough at `testnolong`
-/// 160.6 s).
-const CEILING_FALSE_STARTS: usize = 6;
+/// 160.6 s; 5 since the stream starts at the operator's `# Rest` marker:
+/// `testdeactivatedchannels` 34.6 s, during catheter placement). Since
+/// then every recording also meets the issue's own cap of one
+/// ([`real_recordings_regression_floor`] checks it per recording).
+const CEILING_FALSE_STARTS: usize = 5;
 
 #[test]
 fn real_recordings_regression_floor() {
@@ -377,6 +380,15 @@ fn real_recordings_regression_floor() {
         "unmarked starts rose above the ceiling"
     );
     for o in &rows {
+        assert!(
+            o.false_starts.len() <= 1,
+            "{}: {} unmarked starts before # RAIR (the issue allows one): {:?}",
+            o.name,
+            o.false_starts.len(),
+            o.false_starts
+        );
+    }
+    for o in &rows {
         for p in &o.pushes {
             if let Some((_, r, rao)) = p.found {
                 assert!(
@@ -400,13 +412,15 @@ fn real_recordings_regression_floor() {
 /// The issue-7 criteria, unchanged. Ignored while the detectors do not
 /// meet them; run with
 /// `cargo test -p levator-cli --test real_manometry -- --ignored`.
-/// Still failing (session 2): `test1`/`testcommented` `# Squeeze 1` (the
-/// squeeze moves the anal high-pressure zone: the maximum of the anal
-/// sensors rises by only 5-9 mmHg, no more than the resting tone waves
-/// around it) and `testdeactivatedchannels` (the rectal sensor marked
-/// invalid is the one that shows the pushes; the valid one falls during
-/// them; 2 unmarked contraction starts on anal tone waves). Both need
-/// more of the sensor profile than the importer's two channels carry.
+/// Still failing (session 3): `test1`/`testcommented` `# Squeeze 1` (the
+/// squeeze moves the anal high-pressure zone from sensor `6` to `7`: the
+/// maximum of the anal sensors, the clinical eSleeve pressure, rises by
+/// only 5-9 mmHg, no more than the resting tone waves around it) and the
+/// three pushes of `testdeactivatedchannels` (the rectal sensor marked
+/// invalid, `B1`, is the one that shows the pushes; the valid `B2` falls
+/// by 4-5 mmHg during them although it follows the cough). The cap of one
+/// unmarked start per recording is met since the stream starts at the
+/// `# Rest` marker (session 3).
 #[test]
 #[ignore = "issue 7 criteria not yet met by the detectors; run with --ignored"]
 fn real_recordings_meet_the_issue_7_criteria() {

@@ -32,9 +32,10 @@ pub fn analyze(
     config: Option<&Path>,
     mains: Option<MainsArg>,
     input_format: FormatArg,
+    start_at_rest: bool,
 ) -> CliResult<()> {
     let user = UserConfig::load(config, mains)?;
-    let mut rec = Recording::open(file, input_format)?;
+    let mut rec = Recording::open_with(file, input_format, start_at_rest)?;
     let config = user.for_recording(rec.mains_hint());
     let spec = rec.spec();
     let name = rec.name().to_string();

@@ -12,8 +12,8 @@
 //!   zone wherever it sits along the catheter;
 //! - `abdominal_pressure` = the rectal balloon sensors (`B1`, `B2`)
 //!   combined by [`RectalCombine`]: by default
-//!   [`RectalCombine::LargestRise`], the first row's mean plus the largest
-//!   rise of either sensor since the first row. Both sit in the same
+//!   [`RectalCombine::LargestRise`], the first streamed row's mean plus the
+//!   largest rise of either sensor since that row. Both sit in the same
 //!   balloon: a constant difference between them is an offset, and a
 //!   sensor that does not follow a push the other one shows is not reading
 //!   the balloon pressure (the mean would halve the push); if one is
@@ -21,6 +21,10 @@
 //!
 //! A negative annotation time marks the sensor named by the label as
 //! invalid (`-1.00<TAB># B2`); such sensors are skipped.
+//!
+//! By default the stream starts at the operator's `# Rest` marker (the
+//! rows before it are catheter placement; see
+//! [`ManometryOptions::start_at_rest`]).
 //!
 //! The annotation block sits at the end of the file but decides which
 //! sensors are valid, so [`ManometryReader::new`] first scans the file
@@ -98,6 +102,35 @@ pub struct ManometryOptions {
     /// as a fraction of the period, before [`Problem::IrregularSpacing`]
     /// is reported (times are printed to 10 ms). Default 0.25.
     pub spacing_tolerance: f64,
+    /// Start the stream at the operator's `# Rest` marker (default `true`).
+    ///
+    /// The protocol starts there: before it the catheter is being placed
+    /// and the patient settles (in the issue-7 recordings the anal
+    /// high-pressure zone moves from one sensor to the next and its
+    /// pressure drifts by 20-30 mmHg in the first 40 s), so a resting
+    /// baseline calibrated on the first rows would be wrong. Clinical
+    /// manometry analysis takes the resting pressures from the marked rest
+    /// period for the same reason. Rows before the marker are read and
+    /// checked like every row but not emitted
+    /// ([`ManometryReader::rows_skipped`]); the first frame's index is that
+    /// of the first row at or after the marker, so event times stay on the
+    /// file's stream clock. Without a `# Rest` marker inside the recording
+    /// the stream starts at the first row.
+    pub start_at_rest: bool,
+}
+
+impl ManometryOptions {
+    /// These options with [`start_at_rest`](Self::start_at_rest) set.
+    ///
+    /// ```
+    /// use levator_sim::import::ManometryOptions;
+    /// let whole = ManometryOptions::default().with_start_at_rest(false);
+    /// assert!(!whole.start_at_rest);
+    /// ```
+    pub fn with_start_at_rest(mut self, start_at_rest: bool) -> Self {
+        self.start_at_rest = start_at_rest;
+        self
+    }
 }
 
 impl Default for ManometryOptions {
@@ -105,6 +138,7 @@ impl Default for ManometryOptions {
         ManometryOptions {
             rectal: RectalCombine::LargestRise,
             spacing_tolerance: 0.25,
+            start_at_rest: true,
         }
     }
 }
@@ -131,6 +165,9 @@ pub struct ManometryReader<R> {
     rows: u64,
     rows_total: u64,
     lost: u64,
+    skip_until_s: Option<f64>,
+    start_rest_s: Option<f64>,
+    skipped: u64,
     values: Vec<f64>,
     rectal_first: Vec<f64>,
     latin1_lines: u64,
@@ -485,6 +522,16 @@ impl<R: BufRead + Seek> ManometryReader<R> {
             ));
         }
         let spec = StreamSpec::new(1.0 / scan.period_s, &channels).map_err(ImportError::Stream)?;
+        let skip_until_s = if options.start_at_rest {
+            let length_s = scan.rows.saturating_sub(1) as f64 * scan.period_s;
+            scan.markers
+                .iter()
+                .filter(|m| m.kind == MarkerKind::Rest)
+                .map(|m| m.stream_s)
+                .find(|&t| t > 0.0 && t <= length_s)
+        } else {
+            None
+        };
         Ok(ManometryReader {
             lines,
             spec,
@@ -506,6 +553,9 @@ impl<R: BufRead + Seek> ManometryReader<R> {
             rows: 0,
             rows_total: scan.rows,
             lost: 0,
+            skip_until_s,
+            start_rest_s: skip_until_s,
+            skipped: 0,
             latin1_lines: scan.latin1_lines,
         })
     }
@@ -572,6 +622,19 @@ impl<R> ManometryReader<R> {
     /// Data rows in the file (counted by the first pass).
     pub fn rows_total(&self) -> u64 {
         self.rows_total
+    }
+
+    /// Where the stream starts on the stream clock (s): the `# Rest`
+    /// marker when [`ManometryOptions::start_at_rest`] applies, else `None`
+    /// (the first row).
+    pub fn starts_at_s(&self) -> Option<f64> {
+        self.start_rest_s
+    }
+
+    /// Rows read but not emitted because they lie before the `# Rest`
+    /// marker (see [`ManometryOptions::start_at_rest`]).
+    pub fn rows_skipped(&self) -> u64 {
+        self.skipped
     }
 
     /// Rows reported missing so far (sum of the gaps).
@@ -725,6 +788,24 @@ impl<R: BufRead> SampleSource for ManometryReader<R> {
             }
             self.prev_t = Some(t);
             self.rows += 1;
+            if let Some(until) = self.skip_until_s {
+                if lost > 0 {
+                    // rows missing before the start: reported, nothing to
+                    // emit for them
+                    self.lost += lost;
+                    self.problems.push(Problem::Gap { line, lost });
+                    self.next_index += lost;
+                    lost = 0;
+                }
+                // half a period of slack: the marker's printed time and the
+                // row's may differ by rounding
+                if (self.next_index as f64 + 0.5) * self.period_s <= until {
+                    self.skipped += 1;
+                    self.next_index += 1;
+                    continue;
+                }
+                self.skip_until_s = None;
+            }
             if lost > 0 {
                 let first_index = self.next_index;
                 self.next_index += lost;
@@ -768,6 +849,49 @@ mod tests {
         \x20   0.10    # Rest\n\
         \x20   0.54\t# Squeeze 1\n\
         \x20   1.00\thusten\n";
+
+    /// Rows 0.5 s apart, a gap of two rows before the `# Rest` marker at
+    /// 2.0 s, a squeeze after it.
+    const LATE_REST: &str = "TIME:\tB1\t1\n\
+        0.0\t5\t90\n0.5\t5\t80\n1.0\t5\t70\n2.0\t5\t40\n2.5\t5\t41\n3.0\t5\t60\n\
+        Annotations:\n1.95\t# Rest\n3.0\t# Squeeze 1\n";
+
+    #[test]
+    fn the_stream_starts_at_the_rest_marker() {
+        let mut r = reader(LATE_REST.as_bytes()).unwrap();
+        assert_eq!(r.starts_at_s(), Some(1.95));
+        let items = drain(&mut r).unwrap();
+        let frames: Vec<&Frame> = items
+            .iter()
+            .map(|i| match i {
+                SourceItem::Frame(f) => f,
+                SourceItem::Gap { .. } => panic!("the gap lies before the start: {items:?}"),
+            })
+            .collect();
+        // the first frame is the row at 2.0 s, index 4 on the file's clock
+        assert_eq!(
+            frames.iter().map(|f| f.index).collect::<Vec<_>>(),
+            [4, 5, 6]
+        );
+        assert!((frames[0].get(0) - 40.0 * 1.35951).abs() < 1e-9);
+        assert_eq!(r.rows_skipped(), 3);
+        assert_eq!(r.rows_read(), 6);
+        // the missing row is still reported
+        assert_eq!(r.rows_lost(), 1);
+        assert!(r
+            .problems()
+            .iter()
+            .any(|p| matches!(p, Problem::Gap { lost: 1, .. })));
+
+        // opting out streams every row, the gap included
+        let o = ManometryOptions::default().with_start_at_rest(false);
+        let mut all = ManometryReader::new(Cursor::new(LATE_REST.as_bytes().to_vec()), o).unwrap();
+        assert_eq!(all.starts_at_s(), None);
+        let items = drain(&mut all).unwrap();
+        assert_eq!(items.len(), 7);
+        assert!(matches!(items[0], SourceItem::Frame(f) if f.index == 0));
+        assert_eq!(all.rows_skipped(), 0);
+    }
 
     #[test]
     fn maps_sensors_and_converts_units() {
