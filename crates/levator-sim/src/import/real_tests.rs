@@ -25,6 +25,9 @@ fn real_dir() -> Option<PathBuf> {
 
 struct Imported {
     frames: u64,
+    first_index: Option<u64>,
+    skipped: u64,
+    rows: u64,
     gaps: u64,
     markers: Vec<Marker>,
     problems: Vec<Problem>,
@@ -42,9 +45,11 @@ fn import(name: &str) -> Option<Imported> {
         Err(e) => panic!("{name}: {e}"),
     };
     let (mut frames, mut gaps) = (0, 0);
+    let mut first_index = None;
     loop {
         match r.next_item() {
             Ok(Some(SourceItem::Frame(f))) => {
+                first_index.get_or_insert(f.index);
                 assert_eq!(f.len(), r.spec().len());
                 assert!(f.values().iter().all(|v| v.is_finite()));
                 frames += 1
@@ -62,6 +67,9 @@ fn import(name: &str) -> Option<Imported> {
     );
     Some(Imported {
         frames,
+        first_index,
+        skipped: r.rows_skipped(),
+        rows: r.rows_total(),
         gaps,
         rate_hz: r.spec().rate_hz(),
         latin1: r.latin1_lines(),
@@ -82,7 +90,12 @@ fn protocol(m: &[Marker]) -> Vec<MarkerKind> {
 #[test]
 fn test1_imports_cleanly_at_054_s() {
     let Some(r) = import("test1.txt") else { return };
-    assert_eq!(r.frames, 679);
+    // 679 rows; the stream starts at the `# Rest` marker (40.91 s): the 76
+    // rows 0.00-40.50 s are catheter placement
+    assert_eq!(r.rows, 679);
+    assert_eq!(r.skipped, 76);
+    assert_eq!(r.frames, 679 - 76);
+    assert_eq!(r.first_index, Some(76));
     assert_eq!(r.gaps, 0);
     assert!((r.rate_hz - 1.0 / 0.54).abs() < 1e-6);
     assert_eq!(
