@@ -53,6 +53,9 @@ macro_rules! report {
 use levator_core::event::{Event, EventKind, PelvicResponse, Phase};
 use levator_sim::import::{ManometryReader, Marker, MarkerKind};
 
+/// cmH2O per mmHg (events carry cmH2O; manometry speaks mmHg).
+const MMHG_CMH2O: f64 = 1.35951;
+
 /// The real recordings (all checks).
 const REAL: [&str; 6] = [
     "test1.txt",
@@ -118,7 +121,8 @@ fn rao_consistent(r: Option<PelvicResponse>, rao: Option<u8>) -> bool {
 struct Push {
     label: String,
     at_s: f64,
-    found: Option<(f64, Option<PelvicResponse>, Option<u8>)>,
+    /// Onset, pelvic response, Rao type and the push (rectal rise, mmHg).
+    found: Option<(f64, Option<PelvicResponse>, Option<u8>, Option<f64>)>,
 }
 
 /// One recording's outcome.
@@ -195,7 +199,12 @@ fn evaluate(name: &str, markers: &[Marker], events: &[Event], end_s: f64) -> Out
                         && (x.onset_s - e.onset_s).abs() < 1e-6
                 });
                 let judged = end.filter(|x| x.pelvic_response.is_some()).unwrap_or(e);
-                (e.onset_s, judged.pelvic_response, judged.rao_type)
+                (
+                    e.onset_s,
+                    judged.pelvic_response,
+                    judged.rao_type,
+                    judged.push.map(|p| p / MMHG_CMH2O),
+                )
             });
             pushes.push(Push {
                 label: m.label.clone(),
@@ -251,7 +260,7 @@ fn print_table(title: &str, rows: &[Outcome]) {
     );
     report!();
     report!(
-        "{:<28} {:>8} {:>8} {:>6} {:>7}  per push: onset, pelvic response, Rao type",
+        "{:<28} {:>8} {:>8} {:>6} {:>7}  per push: onset, push (rectal rise), pelvic response, Rao type",
         "recording",
         "squeeze",
         "push",
@@ -264,11 +273,13 @@ fn print_table(title: &str, rows: &[Outcome]) {
             .pushes
             .iter()
             .map(|p| match p.found {
-                Some((t, r, rao)) => format!(
-                    "{} {:.1}s->{:.1}s {} {}",
+                Some((t, r, rao, push)) => format!(
+                    "{} {:.1}s->{:.1}s push {} {} {}",
                     p.label.trim_start_matches("# "),
                     p.at_s,
                     t,
+                    push.map(|p| format!("{p:.0} mmHg"))
+                        .unwrap_or_else(|| "-".into()),
                     response(r),
                     rao.map(|t| format!("type {t}"))
                         .unwrap_or_else(|| "no type".into())
@@ -390,7 +401,7 @@ fn real_recordings_regression_floor() {
     }
     for o in &rows {
         for p in &o.pushes {
-            if let Some((_, r, rao)) = p.found {
+            if let Some((_, r, rao, _)) = p.found {
                 assert!(
                     r.is_some(),
                     "{}: {} has no pelvic_response",
@@ -440,7 +451,7 @@ fn real_recordings_meet_the_issue_7_criteria() {
             ));
         }
         for p in &o.pushes {
-            if let Some((_, r, rao)) = p.found {
+            if let Some((_, r, rao, _)) = p.found {
                 if !rao_consistent(r, rao) {
                     failures.push(format!(
                         "{}: {} has pelvic_response {} with rao_type {rao:?}",
