@@ -28,11 +28,14 @@
 //! - `rate/{250,1000,2000}/2`: the two-channel EMG pipeline at the Cyton's
 //!   250 Hz, 1 kHz and 2 kHz (`tick`): how the cost per sample moves with
 //!   the rate (the EMG chain notches every mains harmonic below Nyquist).
-//! - `recording/{frames,frames_comb,csv,bandpass,bandpass_rms,emg_chain,emg_chain_comb}/sim_emg_glazer_short_healthy_s1`:
+//! - `recording/{frames,frames_comb,blocks,blocks_comb,csv,bandpass,bandpass_rms,emg_chain,emg_chain_comb}/sim_emg_glazer_short_healthy_s1`:
 //!   the committed fixture (1 kHz, 2 EMG channels, 76 s): `frames` = the
-//!   pipeline on frames parsed beforehand; `frames_comb` = the same with
-//!   `PipelineConfig::notch_kind = NotchKind::Comb` (one comb filter instead
-//!   of nine notch biquads per EMG channel); `csv` = parsing the levator-csv
+//!   pipeline on frames parsed beforehand, fed one at a time
+//!   (`Pipeline::push_item`, as `levator analyze` does); `frames_comb` = the
+//!   same with `PipelineConfig::notch_kind = NotchKind::Comb` (one comb
+//!   filter instead of nine notch biquads per EMG channel); `blocks` and
+//!   `blocks_comb` = the same two fed in blocks of 256 frames
+//!   (`Pipeline::process`, same events); `csv` = parsing the levator-csv
 //!   text (`CsvReader` over the bytes in memory) and the pipeline, i.e.
 //!   `levator analyze` without printing; and, per channel over the whole
 //!   recording (`Chain::process` of each channel's block), `bandpass` = the
@@ -309,6 +312,43 @@ where
     events
 }
 
+/// The pipeline over a source fed in blocks of up to `block` frames
+/// (`Pipeline::process`; a gap flushes the block and goes through
+/// `Pipeline::gap`), as an application reading a file or a USB packet of
+/// frames would drive it; returns the number of events. The events are
+/// the same as [`analyze`]'s (`Pipeline::process` agrees with `tick`).
+fn analyze_blocks<S: SampleSource>(source: &mut S, config: PipelineConfig, block: usize) -> u64
+where
+    S::Error: std::fmt::Debug,
+{
+    let mut pipeline = Pipeline::new(source.spec(), config).expect("pipeline");
+    let mut events = 0u64;
+    let mut sink = |e: Event| {
+        events += 1;
+        black_box(e);
+    };
+    let mut frames: Vec<Frame> = Vec::with_capacity(block);
+    while let Some(item) = source.next_item().expect("readable recording") {
+        match item {
+            SourceItem::Frame(f) => {
+                frames.push(f);
+                if frames.len() == block {
+                    pipeline.process(&frames, &mut sink);
+                    frames.clear();
+                }
+            }
+            SourceItem::Gap { first_index, lost } => {
+                pipeline.process(&frames, &mut sink);
+                frames.clear();
+                pipeline.gap(first_index, lost, &mut sink);
+            }
+        }
+    }
+    pipeline.process(&frames, &mut sink);
+    pipeline.finish(&mut sink);
+    events
+}
+
 /// A recording held in memory, replayed as a `SampleSource`.
 struct Items<'a> {
     spec: StreamSpec,
@@ -348,6 +388,8 @@ fn recording_cases(name: &str, path: &Path, wanted: &dyn Fn(&str) -> bool, cases
     let ids = [
         "frames",
         "frames_comb",
+        "blocks",
+        "blocks_comb",
         "csv",
         "bandpass",
         "bandpass_rms",
@@ -412,6 +454,28 @@ fn recording_cases(name: &str, path: &Path, wanted: &dyn Fn(&str) -> bool, cases
                                 items: black_box(&items).iter(),
                             },
                             config,
+                        )
+                    }),
+                }
+            }
+            "blocks" | "blocks_comb" => {
+                let items = Rc::clone(&items);
+                let config = if function == "blocks" {
+                    PipelineConfig::default()
+                } else {
+                    comb_config
+                };
+                Case {
+                    id,
+                    elements,
+                    run: Box::new(move || {
+                        analyze_blocks(
+                            &mut Items {
+                                spec,
+                                items: black_box(&items).iter(),
+                            },
+                            config,
+                            256,
                         )
                     }),
                 }

@@ -86,6 +86,7 @@ pub(crate) mod complex;
 pub mod guard;
 pub mod notch;
 pub mod sos;
+mod wavefront;
 
 pub use bank::{ChainBank, Lanes};
 pub use butterworth::{butter, Band, DesignError, MAX_ORDER, MIN_ORDER};

@@ -210,6 +210,12 @@ impl<const N: usize> Cascade<N> {
         self.len
     }
 
+    /// The sections in use, in run order (with their state).
+    pub(crate) fn stages_mut(&mut self) -> &mut [DirectForm2Transposed<f64>] {
+        let len = self.len.min(N);
+        &mut self.stages[..len]
+    }
+
     /// Run one sample through all sections in order.
     #[inline(always)]
     pub(crate) fn run(&mut self, x: f64) -> f64 {

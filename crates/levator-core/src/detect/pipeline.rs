@@ -41,6 +41,12 @@ use super::{samples_for, ConfigError, EventSink};
 /// Kegel (s): down-training holds last 5-10 s.
 const LONG_DROP_S: f64 = 30.0;
 
+/// Frames [`Pipeline::process`] conditions at a time before running the
+/// detectors over them (a longer block is taken in pieces of this size;
+/// the result does not depend on it). The chains' wavefront fills and
+/// drains once per block, so longer blocks cost less per frame.
+pub const BLOCK_FRAMES: usize = 256;
+
 /// Everything a [`Pipeline`] can be tuned with. Start from `default()`
 /// and change fields; every field documents its default and the reason.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -195,6 +201,18 @@ struct Channel {
 }
 
 impl Channel {
+    /// The chain input for a raw frame value: canonical unit, probe motion
+    /// sign-flipped (a push moves the probe outward).
+    #[inline(always)]
+    fn input(&self, value: f64) -> f64 {
+        let raw = self.unit.to_canonical(value);
+        if self.role == Role::ProbeMotion {
+            -raw
+        } else {
+            raw
+        }
+    }
+
     /// Recomputes the cached band after the baseline changed.
     #[inline]
     fn refresh_band(&mut self) {
@@ -238,6 +256,10 @@ pub struct Pipeline {
     last_t: f64,
     stats: PipelineStats,
     mvc: Option<MvcCalibration>,
+    /// Chain outputs of the block [`Pipeline::process`] is working on, one
+    /// column per channel (scratch space, kept here rather than on the
+    /// stack: 16 KiB).
+    levels: [[f64; BLOCK_FRAMES]; MAX_CHANNELS],
 }
 
 impl Pipeline {
@@ -367,6 +389,7 @@ impl Pipeline {
             last_t: 0.0,
             stats: PipelineStats::default(),
             mvc: None,
+            levels: [[0.0; BLOCK_FRAMES]; MAX_CHANNELS],
         })
     }
 
@@ -462,10 +485,64 @@ impl Pipeline {
         }
     }
 
-    /// Feeds a block of frames; identical to calling [`Pipeline::tick`] on each.
+    /// Feeds a block of frames; identical to calling [`Pipeline::tick`] on
+    /// each (the same events, bit for bit, whatever the block size).
+    ///
+    /// Faster than frame by frame: the conditioning chains, which depend
+    /// on nothing but their own channel's input, run over up to
+    /// [`BLOCK_FRAMES`] frames at a time, channel by channel, before the
+    /// quality monitors, baselines and detectors take those frames one by
+    /// one. The chain of one sample then no longer waits for the detectors
+    /// of the previous one, so consecutive samples' filter work overlaps.
     pub fn process<S: EventSink + ?Sized>(&mut self, frames: &[Frame], sink: &mut S) {
-        for f in frames {
-            self.tick(f, sink);
+        for chunk in frames.chunks(BLOCK_FRAMES) {
+            self.process_chunk(chunk, sink);
+        }
+    }
+
+    /// [`Pipeline::process`] of at most [`BLOCK_FRAMES`] frames.
+    fn process_chunk<S: EventSink + ?Sized>(&mut self, frames: &[Frame], sink: &mut S) {
+        // 1. which frames `tick` would accept: the index must move forward
+        // (a frame that skips ahead is accepted after a gap)
+        let mut accepted = [false; BLOCK_FRAMES];
+        let mut last = self.last_index;
+        for (a, f) in accepted.iter_mut().zip(frames) {
+            *a = last.map_or(true, |l| f.index > l);
+            if *a {
+                last = Some(f.index);
+            }
+        }
+        // 2. conditioning, channel by channel over the accepted frames
+        // (`Chain::process`: the same values as `tick`, faster in blocks)
+        let mut column = [0.0f64; BLOCK_FRAMES];
+        for i in 0..self.n_channels {
+            let (Some(c), Some(levels)) = (self.channels[i].as_mut(), self.levels.get_mut(i))
+            else {
+                continue;
+            };
+            let mut n = 0;
+            for (f, _) in frames.iter().zip(accepted.iter()).filter(|(_, &a)| a) {
+                if let Some(slot) = column.get_mut(n) {
+                    *slot = c.input(f.get(i));
+                    n += 1;
+                }
+            }
+            c.chain.process(&column[..n], &mut levels[..n]);
+        }
+        // 3. everything else, frame by frame
+        let mut k = 0;
+        for (f, &a) in frames.iter().zip(accepted.iter()) {
+            if a {
+                let mut level = [0.0f64; MAX_CHANNELS];
+                for (l, column) in level.iter_mut().zip(self.levels.iter()) {
+                    *l = column.get(k).copied().unwrap_or(0.0);
+                }
+                k += 1;
+                self.advance(f.index, sink);
+                self.decide(f, |i, _| level[i], sink);
+            } else {
+                self.stats.rejected_frames += 1;
+            }
         }
     }
 
@@ -546,21 +623,43 @@ impl Pipeline {
 
     /// Feeds one frame. Never fails, never allocates, never panics.
     pub fn tick<S: EventSink + ?Sized>(&mut self, frame: &Frame, sink: &mut S) {
+        if self.last_index.is_some_and(|last| frame.index <= last) {
+            self.stats.rejected_frames += 1;
+            return;
+        }
+        self.advance(frame.index, sink);
+        // each channel's chain right after its quality monitor (measured:
+        // all chains first, then all monitors, is ~5% slower per frame)
+        self.decide(frame, |i, c| c.chain.tick(c.input(frame.get(i))), sink);
+    }
+
+    /// Index bookkeeping of an accepted frame (`index` moved forward): the
+    /// skipped samples, if any, are a gap.
+    #[inline]
+    fn advance<S: EventSink + ?Sized>(&mut self, index: u64, sink: &mut S) {
         if let Some(last) = self.last_index {
-            if frame.index <= last {
-                self.stats.rejected_frames += 1;
-                return;
-            }
-            if frame.index > last + 1 {
-                self.gap(last + 1, frame.index - last - 1, sink);
+            if index > last + 1 {
+                self.gap(last + 1, index - last - 1, sink);
             }
         }
-        self.last_index = Some(frame.index);
+        self.last_index = Some(index);
         self.stats.frames += 1;
+    }
+
+    /// Everything but the index bookkeeping for one accepted frame:
+    /// `level(i, channel)` is channel `i`'s chain output for it (run by
+    /// `tick`, looked up by `process`).
+    #[inline(always)]
+    fn decide<S: EventSink + ?Sized, L: FnMut(usize, &mut Channel) -> f64>(
+        &mut self,
+        frame: &Frame,
+        mut level: L,
+        sink: &mut S,
+    ) {
         let t = self.spec.time_s(frame.index);
         self.last_t = t;
 
-        // 1. conditioning and quality per channel
+        // 1. quality per channel
         for i in 0..self.n_channels {
             let Some(c) = self.channels[i].as_mut() else {
                 continue;
@@ -578,12 +677,7 @@ impl Pipeline {
             let ok = c
                 .quality
                 .tick(t, raw, rest, sd, c.band_config.on_floor, sink);
-            let x = if c.role == Role::ProbeMotion {
-                -raw
-            } else {
-                raw
-            };
-            c.level = c.chain.tick(x);
+            c.level = level(i, c);
             // after an artefact the envelope may still carry it (filter
             // ringing, the RMS window): stay blocked until the feature is
             // back inside the resting band
