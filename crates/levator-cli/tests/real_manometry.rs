@@ -117,12 +117,15 @@ fn rao_consistent(r: Option<PelvicResponse>, rao: Option<u8>) -> bool {
     )
 }
 
+/// A found push: onset, pelvic response, Rao type and the push (rectal
+/// rise, mmHg).
+type Judged = (f64, Option<PelvicResponse>, Option<u8>, Option<f64>);
+
 /// One push marker's outcome.
 struct Push {
     label: String,
     at_s: f64,
-    /// Onset, pelvic response, Rao type and the push (rectal rise, mmHg).
-    found: Option<(f64, Option<PelvicResponse>, Option<u8>, Option<f64>)>,
+    found: Option<Judged>,
 }
 
 /// One recording's outcome.
