@@ -122,3 +122,113 @@ fn a_sharp_onset_stays_sharp() {
         }
     }
 }
+
+/// Band-limited unit-RMS noise (a 2nd-order band-pass, 50-150 Hz, at
+/// 1 kHz): the simulator's and real sEMG's spectrum is narrower than white
+/// noise, so its 50 ms envelope fluctuates more (about 15% instead of 10%).
+struct BandNoise {
+    noise: Noise,
+    b: [f64; 3],
+    a: [f64; 2],
+    z: [f64; 2],
+    gain: f64,
+}
+
+impl BandNoise {
+    fn new(seed: u64) -> BandNoise {
+        // RBJ band-pass (constant 0 dB peak gain) at 87 Hz, Q 0.87
+        let (f0, q) = (87.0, 0.87);
+        let w0 = 2.0 * std::f64::consts::PI * f0 / RATE;
+        let alpha = w0.sin() / (2.0 * q);
+        let a0 = 1.0 + alpha;
+        let mut n = BandNoise {
+            noise: Noise::new(seed),
+            b: [alpha / a0, 0.0, -alpha / a0],
+            a: [-2.0 * w0.cos() / a0, (1.0 - alpha) / a0],
+            z: [0.0; 2],
+            gain: 1.0,
+        };
+        // unit RMS, measured on a run of its own
+        let mut probe = BandNoise {
+            noise: Noise::new(seed ^ 0xABCD),
+            ..n
+        };
+        let ms = (0..50_000).map(|_| probe.next().powi(2)).sum::<f64>() / 50_000.0;
+        n.gain = 1.0 / ms.sqrt();
+        n
+    }
+
+    fn next(&mut self) -> f64 {
+        let x = self.noise.gaussian();
+        let y = self.b[0] * x + self.z[0];
+        self.z[0] = self.b[1] * x - self.a[0] * y + self.z[1];
+        self.z[1] = self.b[2] * x - self.a[1] * y;
+        y * self.gain
+    }
+}
+
+/// A squeeze from a residual plateau (hypertonic, incomplete release):
+/// 3.4 µV of resting noise, a 0.3 s ramp to +26 µV held 2 s, a release
+/// that leaves 40% of the rise for 6 s (then it fades), and a second
+/// squeeze at `second_at` while the plateau is still there (a restart, not
+/// a start from rest).
+fn plateau_frames(second_at: f64, seed: u64) -> Vec<Frame> {
+    let mut noise = BandNoise::new(seed);
+    let ramp = |t: f64, t0: f64| {
+        let u = (t - t0) / 0.3;
+        if u <= 0.0 {
+            0.0
+        } else if u < 1.0 {
+            0.5 - 0.5 * (std::f64::consts::PI * u).cos()
+        } else {
+            1.0
+        }
+    };
+    let first = |t: f64| {
+        let end = 8.3 + 2.0;
+        if t < end {
+            ramp(t, 8.0)
+        } else {
+            // brisk fall to the residual plateau, which fades after 6 s
+            let d = t - end;
+            0.6 * (-d / 0.05).exp() + 0.4 * (-(d - 6.0).max(0.0) / 0.5).exp()
+        }
+    };
+    let second = |t: f64| {
+        if t < second_at + 2.3 {
+            ramp(t, second_at)
+        } else {
+            (-(t - second_at - 2.3) / 0.05).exp()
+        }
+    };
+    (0..(22.0 * RATE) as u64)
+        .map(|i| {
+            let t = i as f64 / RATE;
+            let act = (first(t) + second(t)).min(1.0);
+            Frame::new(i, &[(3.4 + 26.0 * act) * noise.next()])
+        })
+        .collect()
+}
+
+#[test]
+fn a_squeeze_from_a_residual_plateau_is_dated_to_its_own_foot() {
+    // the restart's onset used to be the last time the smoothed level sat
+    // near the plateau's valley, which a noisy plateau can leave for
+    // seconds (measured here before RESTART_BACK: errors -0.58 to +0.13 s,
+    // median |error| 0.13 s); now not before the rise's own mid-point by
+    // more than its mid-to-decision time (measured: -0.10 to +0.13 s,
+    // median 0.08 s)
+    let second_at = 15.0;
+    let mut errors = Vec::new();
+    for seed in 1..=6 {
+        let f = plateau_frames(second_at, seed);
+        let s = run(&f, true);
+        assert_eq!(s.len(), 2, "seed {seed}: {s:#?}");
+        assert!(s[1].detected_s.unwrap() > second_at, "seed {seed}: {s:#?}");
+        errors.push(s[1].onset_s - second_at);
+    }
+    let abs: Vec<f64> = errors.iter().map(|e| e.abs()).collect();
+    eprintln!("restart onset errors (s): {errors:?}");
+    assert!(abs.iter().all(|&e| e <= 0.15), "{errors:?}");
+    assert!(median(abs) <= 0.1, "{errors:?}");
+}
