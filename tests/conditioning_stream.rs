@@ -167,6 +167,22 @@ fn wavefront_blocks_equal_tick_at_every_rate() {
                 assert_eq!(a.filtered().to_bits(), b.filtered().to_bits());
                 assert_eq!(a.rejected_inputs(), b.rejected_inputs());
                 assert_eq!(b.state_resets(), 0);
+                // the filtered (pre-envelope) values of every sample
+                let mut c = Chain::new(&config).unwrap();
+                let mut d = Chain::new(&config).unwrap();
+                let mut env = vec![0.0; x.len()];
+                let mut filt = vec![0.0; x.len()];
+                for ((input, output), f) in x
+                    .chunks(block)
+                    .zip(env.chunks_mut(block))
+                    .zip(filt.chunks_mut(block))
+                {
+                    assert_eq!(c.process_with_filtered(input, f, output), input.len());
+                }
+                for (i, &v) in x.iter().enumerate() {
+                    assert_eq!(d.tick(v).to_bits(), env[i].to_bits(), "{rate} Hz {i}");
+                    assert_eq!(d.filtered().to_bits(), filt[i].to_bits(), "{rate} Hz {i}");
+                }
                 // the state left behind is the same: continue sample by sample
                 for &v in &x[..100] {
                     assert_eq!(a.clone().tick(v).to_bits(), b.tick(v).to_bits());

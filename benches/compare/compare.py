@@ -283,6 +283,11 @@ def main():
          "9 mains notches) + 50 ms RMS + quality + baseline + all detectors"),
         ("levator Pipeline, comb notch (library)", "frames_comb",
          "the same with notch_kind = comb: 5 biquads + one comb filter for every mains harmonic"),
+        ("levator Pipeline, blocks of 256 (library)", "blocks",
+         "the default Pipeline fed 256 frames per Pipeline::process call (same events): the chains run "
+         "over each block as a wavefront before the detectors take the frames"),
+        ("levator Pipeline, comb notch, blocks of 256 (library)", "blocks_comb",
+         "the comb-notch Pipeline fed in blocks of 256 frames"),
         ("levator CsvReader + Pipeline (library)", "csv",
          "levator-csv parsing + the whole Pipeline (analyze without output)"),
         ("levator band-pass (library)", "bandpass",
@@ -413,12 +418,16 @@ def main():
     sp, bf = find("scipy sosfilt"), find("BrainFlow band-pass + rolling filter")
     lb, ls = find("levator band-pass + 50 ms RMS (library)"), find("levator band-pass (library)")
     comb = find("levator Pipeline, comb notch (library)")
+    blocks = find("levator Pipeline, blocks of 256 (library)")
+    blocks_comb = find("levator Pipeline, comb notch, blocks of 256 (library)")
     print()
     for clock in ("cpu", "wall"):
         if not (ref and sp and bf):
             break
         s_, b_ = sp[clock]["median"], bf[clock]["median"]
-        for name, r in (("levator Pipeline", ref), ("levator Pipeline (comb notch)", comb)):
+        for name, r in (("levator Pipeline", ref), ("levator Pipeline (comb notch)", comb),
+                        ("levator Pipeline (blocks of 256)", blocks),
+                        ("levator Pipeline (comb notch, blocks of 256)", blocks_comb)):
             if not r:
                 continue
             lv = r[clock]["median"]

@@ -494,14 +494,41 @@ impl Chain {
     /// section on its own SIMD lane working on a different sample (see
     /// `conditioning/wavefront.rs`).
     pub fn process(&mut self, input: &[f64], output: &mut [f64]) -> usize {
+        self.process_with_filtered(input, &mut [], output)
+    }
+
+    /// [`process`](Self::process) that also writes each sample's filtered
+    /// (pre-envelope) value, what [`filtered`](Self::filtered) returns
+    /// after its `tick`, to `filtered[i]` (when `filtered` is that long;
+    /// pass `&mut []` for none). Conditions and returns
+    /// `min(input.len(), output.len())` samples.
+    ///
+    /// ```
+    /// use levator_core::conditioning::{Chain, ChainConfig};
+    /// let mut emg = Chain::new(&ChainConfig::emg(1000.0))?;
+    /// let input: Vec<f64> = (0..64).map(|i| (i as f64 * 0.3).sin() * 40.0).collect();
+    /// let (mut filtered, mut envelope) = ([0.0; 64], [0.0; 64]);
+    /// assert_eq!(emg.process_with_filtered(&input, &mut filtered, &mut envelope), 64);
+    /// assert_eq!(filtered[63], emg.filtered());
+    /// # Ok::<(), levator_core::conditioning::ChainError>(())
+    /// ```
+    pub fn process_with_filtered(
+        &mut self,
+        input: &[f64],
+        filtered: &mut [f64],
+        output: &mut [f64],
+    ) -> usize {
         let n = input.len().min(output.len());
         let (input, output) = (&input[..n], &mut output[..n]);
         if n < MIN_BLOCK || self.wavefront.is_none() {
-            for (o, &x) in output.iter_mut().zip(input) {
+            for (i, (o, &x)) in output.iter_mut().zip(input).enumerate() {
                 *o = self.tick(x);
+                if let Some(f) = filtered.get_mut(i) {
+                    *f = self.filtered;
+                }
             }
         } else {
-            self.process_wavefront(input, output);
+            self.process_wavefront(input, filtered, output);
         }
         n
     }
@@ -521,7 +548,7 @@ impl Chain {
     /// `tick`, unreachable for stable designs), the block is rerun sample
     /// by sample from the state it started with, so that the reset happens
     /// at the same sample as with `tick`.
-    fn process_wavefront(&mut self, input: &[f64], output: &mut [f64]) {
+    fn process_wavefront(&mut self, input: &[f64], filtered: &mut [f64], output: &mut [f64]) {
         let guard = self.guard;
         let mut saved = [(0.0f64, 0.0f64); MAX_WAVEFRONT];
         for (s, stage) in saved.iter_mut().zip(self.cascade.stages_mut().iter()) {
@@ -549,13 +576,19 @@ impl Chain {
                 (stage.s1, stage.s2) = *s;
             }
             self.comb = comb;
-            for (o, &x) in output.iter_mut().zip(input) {
+            for (i, (o, &x)) in output.iter_mut().zip(input).enumerate() {
                 *o = self.tick(x);
+                if let Some(f) = filtered.get_mut(i) {
+                    *f = self.filtered;
+                }
             }
             return;
         }
         if let Some(last) = output.last() {
             self.filtered = *last;
+        }
+        for (f, &y) in filtered.iter_mut().zip(output.iter()) {
+            *f = y;
         }
         for v in output.iter_mut() {
             *v = self.envelope.tick(*v);

@@ -196,6 +196,10 @@ struct Channel {
     /// sample read it, at most once per channel and sample computed).
     band: Option<Band>,
     level: f64,
+    /// The chain's filtered (pre-envelope) value of the current sample
+    /// (kept for the pelvic channel only by `process`, the only one a
+    /// detector reads).
+    filtered: f64,
     blocked: bool,
     settling: bool,
 }
@@ -260,6 +264,8 @@ pub struct Pipeline {
     /// column per channel (scratch space, kept here rather than on the
     /// stack: 16 KiB).
     levels: [[f64; BLOCK_FRAMES]; MAX_CHANNELS],
+    /// The pelvic channel's filtered (pre-envelope) values of that block.
+    pelvic_filtered: [f64; BLOCK_FRAMES],
 }
 
 impl Pipeline {
@@ -321,6 +327,7 @@ impl Pipeline {
                 band_config,
                 band: None,
                 level: 0.0,
+                filtered: 0.0,
                 blocked: false,
                 settling: false,
             });
@@ -390,6 +397,7 @@ impl Pipeline {
             stats: PipelineStats::default(),
             mvc: None,
             levels: [[0.0; BLOCK_FRAMES]; MAX_CHANNELS],
+            pelvic_filtered: [0.0; BLOCK_FRAMES],
         })
     }
 
@@ -527,7 +535,14 @@ impl Pipeline {
                     n += 1;
                 }
             }
-            c.chain.process(&column[..n], &mut levels[..n]);
+            // the filtered values are only needed for the pelvic channel
+            let filtered: &mut [f64] = if Some(i) == self.pelvic {
+                &mut self.pelvic_filtered[..n]
+            } else {
+                &mut []
+            };
+            c.chain
+                .process_with_filtered(&column[..n], filtered, &mut levels[..n]);
         }
         // 3. everything else, frame by frame
         let mut k = 0;
@@ -537,9 +552,10 @@ impl Pipeline {
                 for (l, column) in level.iter_mut().zip(self.levels.iter()) {
                     *l = column.get(k).copied().unwrap_or(0.0);
                 }
+                let filtered = self.pelvic_filtered.get(k).copied().unwrap_or(f64::NAN);
                 k += 1;
                 self.advance(f.index, sink);
-                self.decide(f, |i, _| level[i], sink);
+                self.decide(f, |i, _| (level[i], filtered), sink);
             } else {
                 self.stats.rejected_frames += 1;
             }
@@ -630,7 +646,14 @@ impl Pipeline {
         self.advance(frame.index, sink);
         // each channel's chain right after its quality monitor (measured:
         // all chains first, then all monitors, is ~5% slower per frame)
-        self.decide(frame, |i, c| c.chain.tick(c.input(frame.get(i))), sink);
+        self.decide(
+            frame,
+            |i, c| {
+                let level = c.chain.tick(c.input(frame.get(i)));
+                (level, c.chain.filtered())
+            },
+            sink,
+        );
     }
 
     /// Index bookkeeping of an accepted frame (`index` moved forward): the
@@ -647,10 +670,11 @@ impl Pipeline {
     }
 
     /// Everything but the index bookkeeping for one accepted frame:
-    /// `level(i, channel)` is channel `i`'s chain output for it (run by
-    /// `tick`, looked up by `process`).
+    /// `level(i, channel)` is channel `i`'s chain output for it and its
+    /// filtered (pre-envelope) value (run by `tick`, looked up by
+    /// `process`).
     #[inline(always)]
-    fn decide<S: EventSink + ?Sized, L: FnMut(usize, &mut Channel) -> f64>(
+    fn decide<S: EventSink + ?Sized, L: FnMut(usize, &mut Channel) -> (f64, f64)>(
         &mut self,
         frame: &Frame,
         mut level: L,
@@ -677,7 +701,7 @@ impl Pipeline {
             let ok = c
                 .quality
                 .tick(t, raw, rest, sd, c.band_config.on_floor, sink);
-            c.level = level(i, c);
+            (c.level, c.filtered) = level(i, c);
             // after an artefact the envelope may still carry it (filter
             // ringing, the RMS window): stay blocked until the feature is
             // back inside the resting band
@@ -724,12 +748,19 @@ impl Pipeline {
         }
         let push_busy = self.bearing.as_ref().is_some_and(|b| b.is_busy());
         let pushing = self.bearing.as_ref().is_some_and(|b| b.is_pushing());
+        // the pelvic EMG's conditioned (pre-envelope) sample, for the
+        // contraction detector's sequential start test
+        let pelvic_conditioned = self
+            .pelvic
+            .and_then(|i| self.channels[i].as_ref())
+            .map_or(f64::NAN, |c| c.filtered);
         if let (Some(c), Some((level, Some(band), blocked))) = (self.contraction.as_mut(), pelvic) {
             let defer = self.bearing.as_ref().is_some_and(|b| b.defers(c.onset_s()));
             let was_idle = c.state() == super::contraction::State::Idle;
-            let ended = c.tick(
+            let ended = c.tick_conditioned(
                 t,
                 level,
+                pelvic_conditioned,
                 &band,
                 Gate {
                     blocked,
