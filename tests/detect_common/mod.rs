@@ -13,6 +13,9 @@ pub struct Run {
     pub detected: Vec<Event>,
     pub truth: Vec<Event>,
     pub duration_s: f64,
+    /// Every reverse-Kegel attempt of the recording with its measured fall
+    /// (also the too-shallow ones that have no truth event).
+    pub drop_attempts: Vec<levator_sim::model::DropAttempt>,
 }
 
 impl Run {
@@ -40,6 +43,7 @@ pub fn simulate_config(config: &SimConfig, mut pipeline: PipelineConfig) -> Run 
     });
     let mut sim = Simulator::new(config).expect("simulator");
     let truth = sim.truth().to_vec();
+    let drop_attempts = sim.drop_attempts().to_vec();
     let duration_s = sim.duration_s();
     let mut p = Pipeline::new(sim.spec(), pipeline).expect("pipeline");
     let mut detected = Vec::new();
@@ -47,15 +51,16 @@ pub fn simulate_config(config: &SimConfig, mut pipeline: PipelineConfig) -> Run 
         .ok()
         .and_then(|v| v.parse::<f64>().ok())
         .map(|t| (t * sim.spec().rate_hz()) as u64);
+    // DET_TRACE=a-b: print the pelvic level and thresholds from a to b s
+    let trace: Option<(f64, f64)> = std::env::var("DET_TRACE").ok().and_then(|tr| {
+        let (a, b) = tr.split_once('-')?;
+        Some((a.parse().ok()?, b.parse().ok()?))
+    });
     for frame in sim.by_ref() {
         p.tick(&frame, &mut |e: Event| detected.push(e));
-        if let Ok(tr) = std::env::var("DET_TRACE") {
-            let (a, b) = tr.split_once('-').unwrap();
+        if let Some((a, b)) = trace {
             let t = p.spec().time_s(frame.index);
-            if t >= a.parse::<f64>().unwrap()
-                && t <= b.parse::<f64>().unwrap()
-                && frame.index % 10 == 0
-            {
+            if t >= a && t <= b && frame.index % 10 == 0 {
                 let s = p.snapshot();
                 if let Some((l, b)) = s.pelvic {
                     eprintln!(
@@ -74,6 +79,7 @@ pub fn simulate_config(config: &SimConfig, mut pipeline: PipelineConfig) -> Run 
         detected,
         truth,
         duration_s,
+        drop_attempts,
     }
 }
 

@@ -30,7 +30,8 @@
 //! [`BearingDownConfig`], [`QualityConfig`]. Fixed constants document
 //! theirs too: [`contraction::HOLD_BAND`], [`drop::INTERRUPT_GRACE_S`],
 //! [`bearing_down::EARLY_SQUEEZE_S`], [`bearing_down::SUSTAIN_TAU_S`],
-//! [`drop::SD_TAU_S`], [`drop::SD_MIN_S`].
+//! [`drop::SD_TAU_S`], [`drop::SD_MIN_S`], [`drop::WINDOW_BLOCKS`],
+//! [`drop::FIT_WINDOWS`], [`drop::HISTORY_BLOCKS`], [`drop::LEARN_FALL`].
 //!
 //! ## Time
 //!
