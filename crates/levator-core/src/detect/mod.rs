@@ -31,7 +31,8 @@
 //! theirs too: [`contraction::HOLD_BAND`], [`drop::INTERRUPT_GRACE_S`],
 //! [`bearing_down::EARLY_SQUEEZE_S`], [`bearing_down::SUSTAIN_TAU_S`],
 //! [`drop::SD_TAU_S`], [`drop::SD_MIN_S`], [`drop::WINDOW_BLOCKS`],
-//! [`drop::FIT_WINDOWS`], [`drop::HISTORY_BLOCKS`], [`drop::LEARN_FALL`].
+//! [`drop::FIT_WINDOWS`], [`drop::HISTORY_BLOCKS`], [`drop::LEARN_FALL`],
+//! [`drop::LOCAL_REST_S`].
 //!
 //! ## Time
 //!
