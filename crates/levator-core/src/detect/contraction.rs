@@ -22,7 +22,11 @@
 //!   (after `min_on_s`): a flick from a hypertonic residual plateau was
 //!   otherwise reported 0.2-0.3 s late (simulator, 1 kHz EMG, 6 subjects x
 //!   6 scenarios x 3 seeds: contraction latency p95 363 -> 268 ms, no
-//!   extra false starts).
+//!   extra false starts). The level averaged over
+//!   [`SLOW_RESTART_TAU_S`] (0.5 s) rising above its own valley by one
+//!   activity margin (`max(on - rest, restart_fraction * (valley - rest))`)
+//!   also starts: a sustained tonic squeeze of +30-40% from a hypertonic
+//!   plateau never reached the smoothed rule's threshold.
 //! * **Sequential start on EMG** ([`ContractionConfig::cusum_threshold`]):
 //!   the 50 ms RMS envelope averages 50 ms of samples and its threshold
 //!   must clear the envelope's own resting noise, so a start from rest is
@@ -421,6 +425,25 @@ impl Cusum {
 /// every other row unchanged. Hand-made: `tests/detect_onset.rs`.
 pub const RESTART_BACK: f64 = 1.0;
 
+/// Time constant (s) of the slow level that decides a *sustained* restart
+/// from a residual plateau: the level averaged this long rising above its
+/// own lowest value since the last end by the activity margin `on - rest`
+/// (or `restart_fraction` of the valley's excess, if larger). The smoothed
+/// level's restart rule (module docs) needs twice that margin, because a
+/// 0.1 s average of the envelope of a plateau fluctuates by 5-10% and its
+/// minimum is biased low; averaged over 0.5 s the fluctuation is about
+/// half as large, so one margin is as safe, and a tonic squeeze of +30-40%
+/// from a hypertonic plateau (a 10 s hold on the Glazer protocol) is no
+/// longer missed. Measured (simulator, 6 scenarios x 6 subjects x 3
+/// seeds; contraction misses / poor_release F1, before -> after):
+/// emg-probe 1 -> 0 / 0.978 -> 0.986, pressure-trainer 2 -> 0 / 0.985 ->
+/// 1.000, pressure-trainer-100 2 -> 0 / 0.985 -> 1.000, two-sensor-trainer
+/// 3 -> 1 / 0.985 -> 1.000; emg-probe-2000, cyton and manometry unchanged
+/// (no extra false start anywhere). The slow valley follows creeping tone
+/// like the smoothed valley (without that, a return from a reverse Kegel
+/// on 10 Hz manometry started 3 false contractions).
+pub const SLOW_RESTART_TAU_S: f64 = 0.5;
+
 /// Largest accepted [`ContractionConfig::onset_max_power`].
 pub const MAX_ONSET_POWER: u32 = 6;
 
@@ -649,6 +672,13 @@ pub struct ContractionDetector {
     /// Last sample whose level was at most half-way from the valley to the
     /// start threshold (restarts).
     last_low_mid_s: f64,
+    /// The level averaged over [`SLOW_RESTART_TAU_S`], its lowest value
+    /// since the last end, the last sample it was half-way from that valley
+    /// to its restart threshold, and its update weight.
+    slow: f64,
+    slow_valley: f64,
+    last_slow_mid_s: f64,
+    slow_alpha: f64,
     valley_level: f64,
     prev_end_s: f64,
     armed: bool,
@@ -731,6 +761,10 @@ impl ContractionDetector {
             last_low_s: 0.0,
             last_mid_s: 0.0,
             last_low_mid_s: 0.0,
+            slow: 0.0,
+            slow_valley: f64::INFINITY,
+            last_slow_mid_s: 0.0,
+            slow_alpha: smoothing_alpha(SLOW_RESTART_TAU_S, rate_hz),
             valley_level: f64::INFINITY,
             prev_end_s: f64::NEG_INFINITY,
             armed: true,
@@ -991,8 +1025,10 @@ impl ContractionDetector {
         }
         if self.primed {
             self.smooth += self.smooth_alpha * (level - self.smooth);
+            self.slow += self.slow_alpha * (level - self.slow);
         } else {
             self.smooth = level;
+            self.slow = level;
             self.primed = true;
         }
         let smooth = self.smooth;
@@ -1026,6 +1062,12 @@ impl ContractionDetector {
                 if smooth < self.valley_level {
                     self.valley_level = smooth;
                 }
+                if self.slow < self.slow_valley {
+                    self.slow_valley = self.slow;
+                }
+                if self.slow <= self.slow_valley + 0.5 * self.slow_margin(band) {
+                    self.last_slow_mid_s = t;
+                }
                 let margin = (band.quiet - band.rest).max(0.15 * (self.valley_level - band.rest));
                 if smooth <= self.valley_level + margin {
                     self.last_low_s = t;
@@ -1051,6 +1093,7 @@ impl ContractionDetector {
                     self.armed = false;
                     self.crept = true;
                     self.valley_level = smooth;
+                    self.slow_valley = self.slow;
                     self.last_low_s = t;
                     return None;
                 }
@@ -1061,6 +1104,7 @@ impl ContractionDetector {
                     // still creeping: follow it (a squeeze on top is dated
                     // from its own foot)
                     self.valley_level = smooth;
+                    self.slow_valley = self.slow;
                     self.last_low_s = t;
                 }
                 // the sequential decision on the conditioned samples, from
@@ -1095,8 +1139,22 @@ impl ContractionDetector {
                         // (the valley of a slowly fading plateau is a
                         // minimum of a noisy level: the level can stay a
                         // little above it for seconds)
-                        let lo = self.last_low_mid_s - RESTART_BACK * (t - self.last_low_mid_s);
-                        (self.last_low_s.max(lo), self.prev_end_s)
+                        let slow_only = self.restarts_slow(band)
+                            && smooth <= self.restart_threshold(band)
+                            && !self.restarts_fast(level, band);
+                        if slow_only {
+                            // a sustained weak rise: the smoothed level
+                            // wanders back near the valley during it, so
+                            // its foot is the slow level's half-way point
+                            // extrapolated back (as far again as it is
+                            // before the decision)
+                            let mid = self.last_slow_mid_s;
+                            (mid - RESTART_BACK * (t - mid), self.prev_end_s)
+                        } else {
+                            let mid = self.last_low_mid_s;
+                            let lo = mid - RESTART_BACK * (t - mid);
+                            (self.last_low_s.max(lo), self.prev_end_s)
+                        }
                     };
                     // the fitted foot of the rise: not after the crossing,
                     // not before it by more than the crossing is before now
@@ -1172,6 +1230,7 @@ impl ContractionDetector {
                     self.state = State::Idle;
                     self.armed = true;
                     self.valley_level = f64::INFINITY;
+                    self.slow_valley = f64::INFINITY;
                     self.crept = false;
                     if level <= band.quiet {
                         self.last_quiet_s = t;
@@ -1225,7 +1284,24 @@ impl ContractionDetector {
             };
         }
         let threshold = self.restart_threshold(band);
-        smooth > threshold || self.restarts_fast(level, band)
+        smooth > threshold || self.restarts_fast(level, band) || self.restarts_slow(band)
+    }
+
+    /// How far the slow level must rise above its valley for a sustained
+    /// restart: the activity margin once (the smoothed level's rule needs
+    /// it twice), or `restart_fraction` of the valley's excess.
+    fn slow_margin(&self, band: &Band) -> f64 {
+        let excess = (self.slow_valley - band.rest).max(0.0);
+        (band.on - band.rest).max(self.restart_fraction * excess)
+    }
+
+    /// The level averaged over [`SLOW_RESTART_TAU_S`] clearly above its own
+    /// valley: a sustained squeeze from a residual plateau that the
+    /// smoothed level's margin misses.
+    fn restarts_slow(&self, band: &Band) -> bool {
+        !self.armed
+            && self.slow_valley.is_finite()
+            && self.slow > self.slow_valley + self.slow_margin(band)
     }
 
     /// The smoothed level a new start needs before the level has been back
@@ -1365,6 +1441,7 @@ impl ContractionDetector {
         self.state = State::Idle;
         self.prev_end_s = t;
         self.valley_level = f64::INFINITY;
+        self.slow_valley = f64::INFINITY;
         self.crept = false;
         self.armed = false;
         Some(Ended {
