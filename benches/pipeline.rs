@@ -27,7 +27,8 @@
 //!   these channels are cheaper than EMG ones).
 //! - `rate/{250,1000,2000}/2`: the two-channel EMG pipeline at the Cyton's
 //!   250 Hz, 1 kHz and 2 kHz (`tick`): how the cost per sample moves with
-//!   the rate (the EMG chain notches every mains harmonic below Nyquist).
+//!   the rate (the EMG chain notches every mains harmonic below Nyquist);
+//!   `rate_block256/{250,1000,2000}/2`: the same fed in blocks of 256.
 //! - `recording/{frames,frames_comb,blocks,blocks_comb,csv,bandpass,bandpass_rms,emg_chain,emg_chain_comb}/sim_emg_glazer_short_healthy_s1`:
 //!   the committed fixture (1 kHz, 2 EMG channels, 76 s): `frames` = the
 //!   pipeline on frames parsed beforehand, fed one at a time
@@ -286,6 +287,10 @@ fn simulated_cases(wanted: &dyn Fn(&str) -> bool, cases: &mut Vec<Case>) {
         if wanted(&id) {
             cases.push(pipeline_case(id, vec![simulate(device, 1)], 1));
         }
+        let id = format!("rate_block256/{rate}/2");
+        if wanted(&id) {
+            cases.push(pipeline_case(id, vec![simulate(device, 1)], 256));
+        }
     }
 }
 
@@ -312,39 +317,57 @@ where
     events
 }
 
-/// The pipeline over a source fed in blocks of up to `block` frames
-/// (`Pipeline::process`; a gap flushes the block and goes through
-/// `Pipeline::gap`), as an application reading a file or a USB packet of
-/// frames would drive it; returns the number of events. The events are
-/// the same as [`analyze`]'s (`Pipeline::process` agrees with `tick`).
-fn analyze_blocks<S: SampleSource>(source: &mut S, config: PipelineConfig, block: usize) -> u64
-where
-    S::Error: std::fmt::Debug,
-{
-    let mut pipeline = Pipeline::new(source.spec(), config).expect("pipeline");
+/// A recording cut into what an application would hand `Pipeline`: runs
+/// of up to `block` frames (`process`) and the gaps between them (`gap`).
+enum Piece {
+    Frames(Vec<Frame>),
+    Gap { first_index: u64, lost: u64 },
+}
+
+/// Cuts `items` into pieces (done once, before timing, as the frame cases
+/// parse their frames beforehand).
+fn pieces(items: &[SourceItem], block: usize) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let mut frames: Vec<Frame> = Vec::with_capacity(block);
+    for item in items {
+        match *item {
+            SourceItem::Frame(f) => {
+                frames.push(f);
+                if frames.len() == block {
+                    out.push(Piece::Frames(std::mem::take(&mut frames)));
+                }
+            }
+            SourceItem::Gap { first_index, lost } => {
+                if !frames.is_empty() {
+                    out.push(Piece::Frames(std::mem::take(&mut frames)));
+                }
+                out.push(Piece::Gap { first_index, lost });
+            }
+        }
+    }
+    if !frames.is_empty() {
+        out.push(Piece::Frames(frames));
+    }
+    out
+}
+
+/// The pipeline over a recording fed in blocks (`Pipeline::process`; a gap
+/// goes through `Pipeline::gap`), as an application reading a file or USB
+/// packets of frames would drive it; returns the number of events, the
+/// same as [`analyze`]'s (`Pipeline::process` agrees with `tick`).
+fn analyze_blocks(spec: StreamSpec, pieces: &[Piece], config: PipelineConfig) -> u64 {
+    let mut pipeline = Pipeline::new(spec, config).expect("pipeline");
     let mut events = 0u64;
     let mut sink = |e: Event| {
         events += 1;
         black_box(e);
     };
-    let mut frames: Vec<Frame> = Vec::with_capacity(block);
-    while let Some(item) = source.next_item().expect("readable recording") {
-        match item {
-            SourceItem::Frame(f) => {
-                frames.push(f);
-                if frames.len() == block {
-                    pipeline.process(&frames, &mut sink);
-                    frames.clear();
-                }
-            }
-            SourceItem::Gap { first_index, lost } => {
-                pipeline.process(&frames, &mut sink);
-                frames.clear();
-                pipeline.gap(first_index, lost, &mut sink);
-            }
+    for piece in pieces {
+        match piece {
+            Piece::Frames(frames) => pipeline.process(frames, &mut sink),
+            Piece::Gap { first_index, lost } => pipeline.gap(*first_index, *lost, &mut sink),
         }
     }
-    pipeline.process(&frames, &mut sink);
     pipeline.finish(&mut sink);
     events
 }
@@ -459,7 +482,7 @@ fn recording_cases(name: &str, path: &Path, wanted: &dyn Fn(&str) -> bool, cases
                 }
             }
             "blocks" | "blocks_comb" => {
-                let items = Rc::clone(&items);
+                let pieces = pieces(&items, 256);
                 let config = if function == "blocks" {
                     PipelineConfig::default()
                 } else {
@@ -468,16 +491,7 @@ fn recording_cases(name: &str, path: &Path, wanted: &dyn Fn(&str) -> bool, cases
                 Case {
                     id,
                     elements,
-                    run: Box::new(move || {
-                        analyze_blocks(
-                            &mut Items {
-                                spec,
-                                items: black_box(&items).iter(),
-                            },
-                            config,
-                            256,
-                        )
-                    }),
+                    run: Box::new(move || analyze_blocks(spec, black_box(&pieces), config)),
                 }
             }
             "csv" => {
