@@ -17,7 +17,8 @@
 //!   kept as [`WINDOW_BLOCKS`] block means (allocation-free at any rate).
 //!   A drop starts at the first block end whose window mean is below the
 //!   drop level, once the fall (dated from the signal, below) has lasted
-//!   `min_drop_s` (a deep, sudden drop brings the mean down sooner). Requiring every sample (or a lightly smoothed level) to
+//!   `min_drop_s` (a deep, sudden drop brings the mean down sooner).
+//!   Requiring every sample (or a lightly smoothed level) to
 //!   stay below the drop level for the whole second instead makes the
 //!   decision hinge on the noisiest moment of the second: a 250 Hz EMG
 //!   envelope (50 ms windows of about 12 samples) scatters by about 23% of
@@ -43,7 +44,9 @@
 //!   and the lowest of the 5-10 independent one-second means of a 5-10 s
 //!   reverse Kegel reads about 1 SD below the level actually held, so
 //!   without the margin the decision followed the noisiest second, not
-//!   the level held (simulator, all 7 devices x 3 seeds, margin 0 -> 1:
+//!   the level held (simulator, all 7 devices x 3 seeds, margin 0 -> 1,
+//!   measured while this detector was written, before the onset-fit and
+//!   local-rest refinements:
 //!   false drops 64 -> 11, mostly 15-24% dips on the 250 Hz Cyton and
 //!   breathing-assisted 21% dips on pressure trainers; misses 4 -> 18,
 //!   mostly manometry drops labelled at 25.4-26.4%, i.e. at the
@@ -71,8 +74,10 @@
 //!   `onset_s` is not the decision time nor a threshold crossing of a
 //!   noisy level: a ramp from rest down to the window mean (rest before
 //!   it, the window mean after it, a straight line between) is fitted by
-//!   least squares to the last [`HISTORY_BLOCKS`] block means, and the
-//!   onset is the start of the fitted ramp (where the signal left rest).
+//!   least squares to the block means of the last [`FIT_WINDOWS`] windows
+//!   (at most [`HISTORY_BLOCKS`], none from before the end of the previous
+//!   drop), and the onset is the start of the fitted ramp (where the
+//!   signal left rest).
 //!   Every block contributes, so one noisy window cannot move it.
 //! * **No push**: with an abdominal channel, a drop is only accepted while
 //!   no bearing-down is pending or active (a push also lowers pelvic
