@@ -23,7 +23,7 @@
 //!   otherwise reported 0.2-0.3 s late (simulator, 1 kHz EMG, 6 subjects x
 //!   6 scenarios x 3 seeds: contraction latency p95 363 -> 268 ms, no
 //!   extra false starts). The level averaged over
-//!   [`SLOW_RESTART_TAU_S`] (0.5 s) rising above its own valley by one
+//!   [`SLOW_RESTART_TAU_S`] (0.5 s, EMG only) rising above its own valley by one
 //!   activity margin (`max(on - rest, restart_fraction * (valley - rest))`)
 //!   also starts: a sustained tonic squeeze of +30-40% from a hypertonic
 //!   plateau never reached the smoothed rule's threshold.
@@ -426,22 +426,26 @@ impl Cusum {
 pub const RESTART_BACK: f64 = 1.0;
 
 /// Time constant (s) of the slow level that decides a *sustained* restart
-/// from a residual plateau: the level averaged this long rising above its
-/// own lowest value since the last end by the activity margin `on - rest`
-/// (or `restart_fraction` of the valley's excess, if larger). The smoothed
-/// level's restart rule (module docs) needs twice that margin, because a
-/// 0.1 s average of the envelope of a plateau fluctuates by 5-10% and its
-/// minimum is biased low; averaged over 0.5 s the fluctuation is about
-/// half as large, so one margin is as safe, and a tonic squeeze of +30-40%
-/// from a hypertonic plateau (a 10 s hold on the Glazer protocol) is no
-/// longer missed. Measured (simulator, 6 scenarios x 6 subjects x 3
-/// seeds; contraction misses / poor_release F1, before -> after):
-/// emg-probe 1 -> 0 / 0.978 -> 0.986, pressure-trainer 2 -> 0 / 0.985 ->
-/// 1.000, pressure-trainer-100 2 -> 0 / 0.985 -> 1.000, two-sensor-trainer
-/// 3 -> 1 / 0.985 -> 1.000; emg-probe-2000, cyton and manometry unchanged
-/// (no extra false start anywhere). The slow valley follows creeping tone
-/// like the smoothed valley (without that, a return from a reverse Kegel
-/// on 10 Hz manometry started 3 false contractions).
+/// from a residual plateau on an EMG envelope: the level averaged this long
+/// rising above its own lowest value since the last end by the activity
+/// margin `on - rest` (or `restart_fraction` of the valley's excess, if
+/// larger). The smoothed level's restart rule (module docs) needs twice
+/// that margin, because a 0.1 s average of the envelope of a plateau
+/// fluctuates by 5-10% (sEMG noise is multiplicative) and its minimum is
+/// biased low; averaged over 0.5 s the fluctuation is about half as large,
+/// so one margin is as safe, and a tonic squeeze of +30-40% from a
+/// hypertonic plateau (a 10 s hold on the Glazer protocol) is no longer
+/// missed. Pressure levels are already low-passed and move with breathing
+/// and tone, which a 0.5 s average does not remove: on a real 10 Hz
+/// anorectal manometry recording the rule started a contraction on a
+/// return of resting tone (the issue-7 regression floor's unmarked
+/// starts 5 -> 6), so pressure channels keep the smoothed rule only.
+/// Measured (simulator, 6 scenarios x 6 subjects x 3 seeds; contraction
+/// misses / poor_release F1, before -> after): emg-probe 1 -> 0 / 0.978 ->
+/// 0.986; emg-probe-2000 and cyton unchanged, no extra false start (with
+/// pressure channels included it also found the pressure trainers' 2-3
+/// missed holds: poor_release 0.985 -> 1.000 there). The slow valley
+/// follows creeping tone like the smoothed valley.
 pub const SLOW_RESTART_TAU_S: f64 = 0.5;
 
 /// Largest accepted [`ContractionConfig::onset_max_power`].
@@ -1299,7 +1303,8 @@ impl ContractionDetector {
     /// valley: a sustained squeeze from a residual plateau that the
     /// smoothed level's margin misses.
     fn restarts_slow(&self, band: &Band) -> bool {
-        !self.armed
+        !self.role.is_pressure()
+            && !self.armed
             && self.slow_valley.is_finite()
             && self.slow > self.slow_valley + self.slow_margin(band)
     }
