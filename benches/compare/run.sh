@@ -81,6 +81,7 @@ if [ "$mode" != compare ]; then
     echo "== scaling: whole Pipeline, CPU time per channel-sample vs channels, block size, rate (load $(load))"
     "$python" "$here/cpu_time.py" --exe "$bench_exe" --rounds 3 --min-seconds 1.0 \
         pipeline/{tick,block32,block256}/{1,2,4,8} six_roles/{tick,block256}/6 rate/{250,1000,2000}/2 \
+        rate_block256/{250,1000,2000}/2 \
         --json-out "$work/scaling_cpu.json"
     echo "== scaling: levator analyze on 1, 10 and 60 minutes of 1 kHz 2-channel sEMG"
     echo "   (10 s rest, then Kegels 5 s on / 5 s rest; peak RSS from /usr/bin/time -v)"
