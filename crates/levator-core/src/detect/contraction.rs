@@ -67,7 +67,10 @@
 //!   24.3, 9 -> 67.2 / 266.6, 23.7, 9; emg-probe-2000 68.6 / 251.7, 31.5, 7
 //!   -> 68.0 / 247.9, 31.1, 7; no false start in 2 x 120 minutes of
 //!   simulated rest either way. Hand-made 1 kHz squeezes from rest (unit
-//!   tests): 0-12 ms earlier, 3.6 ms on average. A small gain, and the
+//!   tests, white noise): 0-12 ms earlier, 3.6 ms on average; on
+//!   band-limited (50-150 Hz) noise it is nearly inert, since each block
+//!   then holds few independent samples (`tests/detect_latency_table.rs`:
+//!   one of 12 shapes 5 ms earlier, the rest unchanged). A small gain, and the
 //!   30 ms median target is still far: the envelope at 6 resting SD is
 //!   not far behind a sequential test whose threshold must clear the
 //!   user's own resting excursions (ECG bleed, band-limited noise) three
