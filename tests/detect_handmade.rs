@@ -670,3 +670,51 @@ fn strong_mains_hum_is_reported_and_notched_away() {
     assert_eq!(c.len(), 2, "{}", detect_common::dump(&ev));
     assert!(near(c[0].onset_s, 15.0, 0.05) && near(c[1].onset_s, 25.0, 0.05));
 }
+
+/// Two-sensor trainer (vaginal balloon + abdominal sensor, 50 Hz): 35% of
+/// the abdominal pressure reaches the balloon (breathing as well as the
+/// push). A push during which the pelvic muscles relax (the muscular part
+/// falls by 8 cmH2O of a 20 cmH2O rest) reads as a rise on the balloon
+/// (+35 of a 100 cmH2O push); judged on the raw balloon it was
+/// `paradoxical`. The transmission ratio learnt from the resting breaths
+/// takes it out: `relaxed`; a push with the muscles contracting (+10
+/// cmH2O) stays `paradoxical`. Without breathing nothing can be learnt
+/// and the response is judged raw, as before.
+#[test]
+fn two_sensor_push_response_discounts_transmitted_abdominal_pressure() {
+    let spec = StreamSpec::new(
+        50.0,
+        &[
+            ChannelSpec::canonical(Role::PelvicPressure),
+            ChannelSpec::canonical(Role::AbdominalPressure),
+        ],
+    )
+    .unwrap();
+    let rate = 50.0;
+    let run = |muscle_change: f64, breathing: f64| {
+        let mut n = Noise::new(11);
+        let frames: Vec<Frame> = (0..(70.0 * rate) as u64)
+            .map(|i| {
+                let t = i as f64 / rate;
+                let breath = breathing * (PI2 * 0.25 * t).sin();
+                let push = push_curve(t, 40.0, 55.0, 1.0);
+                let abd = 10.0 + breath + 100.0 * push + 0.15 * n.gaussian();
+                let pelvic =
+                    20.0 + muscle_change * push + 0.35 * (abd - 10.0) + 0.15 * n.gaussian();
+                Frame::new(i, &[pelvic, abd])
+            })
+            .collect();
+        let ev = run_frames(spec, PipelineConfig::default(), &frames);
+        let ends: Vec<Event> = ev
+            .iter()
+            .filter(|e| e.kind == EventKind::BearingDown && e.phase == Some(Phase::End))
+            .copied()
+            .collect();
+        assert_eq!(ends.len(), 1, "{ev:#?}");
+        ends[0].pelvic_response
+    };
+    assert_eq!(run(-8.0, 2.0), Some(PelvicResponse::Relaxed));
+    assert_eq!(run(10.0, 2.0), Some(PelvicResponse::Paradoxical));
+    // no breathing to learn from: the raw balloon rises with the push
+    assert_eq!(run(-8.0, 0.0), Some(PelvicResponse::Paradoxical));
+}
