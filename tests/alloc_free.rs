@@ -79,6 +79,7 @@ fn tick_and_process_allocate_nothing_after_construction() {
         })
         .collect();
     let mut output = vec![0.0; n];
+    let mut filtered = vec![0.0; n];
 
     let mut configs = vec![ChainConfig::emg(rate), ChainConfig::pressure(rate)];
     let mut c = ChainConfig::emg(rate);
@@ -122,6 +123,13 @@ fn tick_and_process_allocate_nothing_after_construction() {
     let count = allocations_in(|| {
         for chain in chains.iter_mut() {
             chain.process(&input, &mut output);
+            // the block path (wavefront) with per-sample filtered values,
+            // in blocks around the shortest wavefront block
+            for (k, block) in input.chunks(17).take(200).enumerate() {
+                let at = k * 17;
+                let end = at + block.len();
+                chain.process_with_filtered(block, &mut filtered[at..end], &mut output[at..end]);
+            }
             for &x in &input {
                 std::hint::black_box(chain.tick(x));
             }
