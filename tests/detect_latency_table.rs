@@ -13,54 +13,12 @@
 
 mod detect_common;
 
-use detect_common::{run_frames, starts, Noise};
+use detect_common::{run_frames, starts, BandNoise};
 use levator::core::detect::PipelineConfig;
 use levator::core::event::EventKind;
 use levator::core::stream::{ChannelSpec, Frame, Role, StreamSpec};
 
 const RATE: f64 = 1000.0;
-
-/// Band-limited unit-RMS noise: white Gaussian noise through a
-/// 2nd-order band-pass at 87 Hz, Q 0.87 (about 50-150 Hz, the simulator's
-/// and surface EMG's narrower-than-white spectrum).
-struct BandNoise {
-    noise: Noise,
-    b: [f64; 3],
-    a: [f64; 2],
-    z: [f64; 2],
-    gain: f64,
-}
-
-impl BandNoise {
-    fn new(seed: u64) -> BandNoise {
-        let (f0, q) = (87.0, 0.87);
-        let w0 = 2.0 * std::f64::consts::PI * f0 / RATE;
-        let alpha = w0.sin() / (2.0 * q);
-        let a0 = 1.0 + alpha;
-        let mut n = BandNoise {
-            noise: Noise::new(seed),
-            b: [alpha / a0, 0.0, -alpha / a0],
-            a: [-2.0 * w0.cos() / a0, (1.0 - alpha) / a0],
-            z: [0.0; 2],
-            gain: 1.0,
-        };
-        let mut probe = BandNoise {
-            noise: Noise::new(seed ^ 0xABCD),
-            ..n
-        };
-        let ms = (0..50_000).map(|_| probe.next().powi(2)).sum::<f64>() / 50_000.0;
-        n.gain = 1.0 / ms.sqrt();
-        n
-    }
-
-    fn next(&mut self) -> f64 {
-        let x = self.noise.gaussian();
-        let y = self.b[0] * x + self.z[0];
-        self.z[0] = self.b[1] * x - self.a[0] * y + self.z[1];
-        self.z[1] = self.b[2] * x - self.a[1] * y;
-        y * self.gain
-    }
-}
 
 #[derive(Clone, Copy)]
 enum Shape {
@@ -129,7 +87,7 @@ fn latency_and_onset_error_by_onset_shape() {
         for peak in [5.0, 10.0] {
             let (mut lat, mut err, mut found, mut total) = (vec![], vec![], 0, 0);
             for seed in 1..=4 {
-                let mut noise = BandNoise::new(seed);
+                let mut noise = BandNoise::new(seed, RATE);
                 let frames: Vec<Frame> = (0..(68.0 * RATE) as u64)
                     .map(|i| {
                         let t = i as f64 / RATE;

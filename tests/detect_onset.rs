@@ -7,7 +7,7 @@
 
 mod detect_common;
 
-use detect_common::{run_frames, starts, Noise};
+use detect_common::{run_frames, starts, BandNoise, Noise};
 use levator::core::detect::PipelineConfig;
 use levator::core::event::{Event, EventKind};
 use levator::core::stream::{ChannelSpec, Frame, Role, StreamSpec};
@@ -123,57 +123,13 @@ fn a_sharp_onset_stays_sharp() {
     }
 }
 
-/// Band-limited unit-RMS noise (a 2nd-order band-pass, 50-150 Hz, at
-/// 1 kHz): the simulator's and real sEMG's spectrum is narrower than white
-/// noise, so its 50 ms envelope fluctuates more (about 15% instead of 10%).
-struct BandNoise {
-    noise: Noise,
-    b: [f64; 3],
-    a: [f64; 2],
-    z: [f64; 2],
-    gain: f64,
-}
-
-impl BandNoise {
-    fn new(seed: u64) -> BandNoise {
-        // RBJ band-pass (constant 0 dB peak gain) at 87 Hz, Q 0.87
-        let (f0, q) = (87.0, 0.87);
-        let w0 = 2.0 * std::f64::consts::PI * f0 / RATE;
-        let alpha = w0.sin() / (2.0 * q);
-        let a0 = 1.0 + alpha;
-        let mut n = BandNoise {
-            noise: Noise::new(seed),
-            b: [alpha / a0, 0.0, -alpha / a0],
-            a: [-2.0 * w0.cos() / a0, (1.0 - alpha) / a0],
-            z: [0.0; 2],
-            gain: 1.0,
-        };
-        // unit RMS, measured on a run of its own
-        let mut probe = BandNoise {
-            noise: Noise::new(seed ^ 0xABCD),
-            ..n
-        };
-        let ms = (0..50_000).map(|_| probe.next().powi(2)).sum::<f64>() / 50_000.0;
-        n.gain = 1.0 / ms.sqrt();
-        n
-    }
-
-    fn next(&mut self) -> f64 {
-        let x = self.noise.gaussian();
-        let y = self.b[0] * x + self.z[0];
-        self.z[0] = self.b[1] * x - self.a[0] * y + self.z[1];
-        self.z[1] = self.b[2] * x - self.a[1] * y;
-        y * self.gain
-    }
-}
-
 /// A squeeze from a residual plateau (hypertonic, incomplete release):
 /// 3.4 µV of resting noise, a 0.3 s ramp to +26 µV held 2 s, a release
 /// that leaves 40% of the rise for 6 s (then it fades), and a second
 /// squeeze at `second_at` while the plateau is still there (a restart, not
 /// a start from rest).
 fn plateau_frames(second_at: f64, seed: u64) -> Vec<Frame> {
-    let mut noise = BandNoise::new(seed);
+    let mut noise = BandNoise::new(seed, RATE);
     let ramp = |t: f64, t0: f64| {
         let u = (t - t0) / 0.3;
         if u <= 0.0 {
@@ -239,7 +195,7 @@ fn a_squeeze_from_a_residual_plateau_is_dated_to_its_own_foot() {
 /// lifts the level by a further 38% of the plateau (+4.2 µV over 0.5 s;
 /// the shape of the simulator's hypertonic Glazer tonic holds).
 fn tonic_from_plateau_frames(seed: u64) -> Vec<Frame> {
-    let mut noise = BandNoise::new(seed);
+    let mut noise = BandNoise::new(seed, RATE);
     let smooth = |u: f64| {
         if u <= 0.0 {
             0.0

@@ -143,6 +143,53 @@ impl Noise {
     }
 }
 
+/// Band-limited unit-RMS noise (white Gaussian noise through an RBJ
+/// band-pass at 87 Hz, Q 0.87: about 50-150 Hz at 1 kHz): the simulator's
+/// and real sEMG's spectrum is narrower than white noise, so its 50 ms
+/// envelope fluctuates more (about 15% instead of 10%).
+pub struct BandNoise {
+    noise: Noise,
+    b: [f64; 3],
+    a: [f64; 2],
+    z: [f64; 2],
+    gain: f64,
+}
+
+impl BandNoise {
+    pub fn new(seed: u64, rate_hz: f64) -> BandNoise {
+        let (f0, q) = (87.0, 0.87);
+        let w0 = 2.0 * std::f64::consts::PI * f0 / rate_hz;
+        let alpha = w0.sin() / (2.0 * q);
+        let a0 = 1.0 + alpha;
+        let mut n = BandNoise {
+            noise: Noise::new(seed),
+            b: [alpha / a0, 0.0, -alpha / a0],
+            a: [-2.0 * w0.cos() / a0, (1.0 - alpha) / a0],
+            z: [0.0; 2],
+            gain: 1.0,
+        };
+        // unit RMS, measured on a run of its own
+        let mut probe = BandNoise {
+            noise: Noise::new(seed ^ 0xABCD),
+            b: n.b,
+            a: n.a,
+            z: [0.0; 2],
+            gain: 1.0,
+        };
+        let ms = (0..50_000).map(|_| probe.next().powi(2)).sum::<f64>() / 50_000.0;
+        n.gain = 1.0 / ms.sqrt();
+        n
+    }
+
+    pub fn next(&mut self) -> f64 {
+        let x = self.noise.gaussian();
+        let y = self.b[0] * x + self.z[0];
+        self.z[0] = self.b[1] * x - self.a[0] * y + self.z[1];
+        self.z[1] = self.b[2] * x - self.a[1] * y;
+        y * self.gain
+    }
+}
+
 /// A trapezoid activation: 0 before `t0`, linear rise over `rise`, hold,
 /// then the release shape `release(dt_after_hold) -> fraction`.
 pub fn trapezoid(t: f64, t0: f64, rise: f64, hold: f64, release: &dyn Fn(f64) -> f64) -> f64 {
