@@ -718,3 +718,67 @@ fn two_sensor_push_response_discounts_transmitted_abdominal_pressure() {
     // no breathing to learn from: the raw balloon rises with the push
     assert_eq!(run(-8.0, 0.0), Some(PelvicResponse::Paradoxical));
 }
+
+/// A 30 s endurance hold on a 250 Hz EMG channel (OpenBCI Cyton rate: the
+/// conditioned band is 20-112.5 Hz, so the 50 ms envelope averages few
+/// independent samples), its amplitude fluctuating by about 25% at a few
+/// Hz during the hold (irregular motor-unit firing), then a stalled release to a plateau
+/// at 40% of the rise for 4.7 s: one contraction, one `poor_release` near
+/// the fall (40.0 s). Before the end was decided on the noise-matched
+/// level (`hold_smoothing_s`: 0.46 s at 250 Hz), dips of the 0.1 s level
+/// below half the peak ended the hold every few seconds (seed 29: five
+/// contractions from 10.07, 13.53, 20.22, 24.69, 27.45 s).
+#[test]
+fn a_noisy_250_hz_endurance_hold_is_one_contraction_with_its_fall_dated() {
+    let rate: f64 = 250.0;
+    let seconds = 50.0;
+    for seed in [29, 41, 53] {
+        // band-limited carrier (sEMG has no 1-10 Hz content, which the
+        // artefact check watches)
+        let mut carrier = detect_common::BandNoise::new(seed, rate);
+        let mut wobble = Noise::new(seed + 2);
+        let alpha = 1.0 - (-1.0 / (0.15 * rate)).exp();
+        let mut m = 0.0;
+        let frames: Vec<Frame> = (0..(seconds * rate) as u64)
+            .map(|i| {
+                let t = i as f64 / rate;
+                // low-passed Gaussian, unit SD after scaling (EMA variance
+                // alpha / (2 - alpha))
+                m += alpha * (wobble.gaussian() - m);
+                let fluct = 0.25 * m / (alpha / (2.0 - alpha)).sqrt();
+                let act = if t < 10.0 {
+                    0.0
+                } else if t < 10.3 {
+                    (t - 10.0) / 0.3
+                } else if t < 40.0 {
+                    1.0
+                } else if t < 40.3 {
+                    1.0 - 0.6 * (t - 40.0) / 0.3
+                } else if t < 45.0 {
+                    0.4
+                } else {
+                    0.4 * (-(t - 45.0) / 0.2).exp()
+                };
+                // (the fluctuation during the hold only: this is about the
+                // hold, not about restarts from a wobbling plateau)
+                let fluct = if t < 40.0 { fluct } else { 0.0 };
+                let amp = 3.0 + 30.0 * act * (1.0 + fluct).max(0.1);
+                Frame::new(i, &[amp * carrier.next(), 2.0 * wobble.gaussian()])
+            })
+            .collect();
+        let ev = run_frames(emg_spec(rate), PipelineConfig::default(), &frames);
+        let dump = detect_common::dump(&ev);
+        let c = starts(&ev, EventKind::Contraction);
+        assert_eq!(c.len(), 1, "seed {seed}: {dump}");
+        assert!(near(c[0].onset_s, 10.0, 0.3), "seed {seed}: {dump}");
+        let poor = starts(&ev, EventKind::PoorRelease);
+        assert_eq!(poor.len(), 1, "seed {seed}: {dump}");
+        // dated to the fall, but still up to 1.7 s early (seed 53: 38.27 s;
+        // 29 and 41: within 0.8 s): the hold level used to date the fall
+        // follows the 0.1 s level's noise peaks (contraction module docs)
+        assert!(
+            (38.0..=41.0).contains(&poor[0].onset_s),
+            "seed {seed}: {dump}"
+        );
+    }
+}
