@@ -185,7 +185,6 @@ pub struct Snapshot {
 
 #[derive(Clone, Debug)]
 struct Channel {
-    role: Role,
     unit: crate::stream::Unit,
     chain: Chain,
     quality: QualityMonitor,
@@ -202,18 +201,24 @@ struct Channel {
     filtered: f64,
     blocked: bool,
     settling: bool,
+    /// Probe motion: the chain input is sign-flipped (a push moves the
+    /// probe outward).
+    flip: bool,
+    /// Chain outputs of the block [`Pipeline::process`] is working on
+    /// (scratch space: here rather than on the stack, so that the
+    /// per-frame decisions read their channel's column directly).
+    block: [f64; BLOCK_FRAMES],
 }
 
 impl Channel {
-    /// The chain input for a raw frame value: canonical unit, probe motion
-    /// sign-flipped (a push moves the probe outward).
+    /// The chain input for a raw sample already in the canonical unit:
+    /// probe motion sign-flipped.
     #[inline(always)]
-    fn input(&self, value: f64) -> f64 {
-        let raw = self.unit.to_canonical(value);
-        if self.role == Role::ProbeMotion {
-            -raw
+    fn input(&self, canonical: f64) -> f64 {
+        if self.flip {
+            -canonical
         } else {
-            raw
+            canonical
         }
     }
 
@@ -224,6 +229,13 @@ impl Channel {
             .baseline
             .is_calibrated()
             .then(|| self.baseline.band(&self.band_config));
+    }
+
+    /// Recomputes the cached band after a calibrated baseline changed (a
+    /// baseline never leaves calibration).
+    #[inline]
+    fn refresh_calibrated_band(&mut self) {
+        self.band = Some(self.baseline.band(&self.band_config));
     }
 }
 
@@ -246,10 +258,18 @@ impl Channel {
 pub struct Pipeline {
     spec: StreamSpec,
     rate_hz: f64,
-    channels: [Option<Channel>; MAX_CHANNELS],
+    /// The stream's channels in `..n_channels`; the slots after them hold
+    /// copies of channel 0 that are never used (a dense array: no
+    /// `Option` to test per channel and sample).
+    channels: [Channel; MAX_CHANNELS],
     n_channels: usize,
     pelvic: Option<usize>,
     push: Option<usize>,
+    /// `pelvic` resolved once: its index, or [`MAX_CHANNELS`] (no channel)
+    /// for none.
+    pelvic_ix: usize,
+    /// `push` resolved the same way.
+    push_ix: usize,
     contraction: Option<ContractionDetector>,
     release: Option<ReleaseDetector>,
     drop: Option<DropDetector>,
@@ -260,11 +280,8 @@ pub struct Pipeline {
     last_t: f64,
     stats: PipelineStats,
     mvc: Option<MvcCalibration>,
-    /// Chain outputs of the block [`Pipeline::process`] is working on, one
-    /// column per channel (scratch space, kept here rather than on the
-    /// stack: 16 KiB).
-    levels: [[f64; BLOCK_FRAMES]; MAX_CHANNELS],
-    /// The pelvic channel's filtered (pre-envelope) values of that block.
+    /// The pelvic channel's filtered (pre-envelope) values of the block
+    /// [`Pipeline::process`] is working on.
     pelvic_filtered: [f64; BLOCK_FRAMES],
 }
 
@@ -319,7 +336,6 @@ impl Pipeline {
             }
             let chain = Chain::new(&cc).map_err(|e| PipelineError::Chain(c.role, e))?;
             channels[i] = Some(Channel {
-                role: c.role,
                 unit: c.unit,
                 chain,
                 quality: QualityMonitor::new(c.role, rate, &config.quality)?,
@@ -330,8 +346,15 @@ impl Pipeline {
                 filtered: 0.0,
                 blocked: false,
                 settling: false,
+                flip: c.role == Role::ProbeMotion,
+                block: [0.0; BLOCK_FRAMES],
             });
         }
+        let Some(first) = channels[0].clone() else {
+            return Err(PipelineError::NoUsableChannel);
+        };
+        let channels: [Channel; MAX_CHANNELS] =
+            core::array::from_fn(|i| channels[i].take().unwrap_or_else(|| first.clone()));
         let pelvic = spec
             .channel_index(Role::PelvicEmg)
             .or_else(|| spec.channel_index(Role::PelvicPressure));
@@ -386,6 +409,8 @@ impl Pipeline {
             n_channels: spec.len(),
             pelvic,
             push,
+            pelvic_ix: pelvic.unwrap_or(MAX_CHANNELS),
+            push_ix: push.unwrap_or(MAX_CHANNELS),
             contraction,
             release,
             drop,
@@ -396,7 +421,6 @@ impl Pipeline {
             last_t: 0.0,
             stats: PipelineStats::default(),
             mvc: None,
-            levels: [[0.0; BLOCK_FRAMES]; MAX_CHANNELS],
             pelvic_filtered: [0.0; BLOCK_FRAMES],
         })
     }
@@ -424,7 +448,7 @@ impl Pipeline {
     /// Features and thresholds at the last sample.
     pub fn snapshot(&self) -> Snapshot {
         let view = |idx: Option<usize>| {
-            let c = self.channels[idx?].as_ref()?;
+            let c = self.channels.get(idx?)?;
             c.band.map(|band| (c.level, band))
         };
         Snapshot {
@@ -437,16 +461,14 @@ impl Pipeline {
     /// The pelvic feature (EMG envelope in µV, smoothed pressure in cmH2O)
     /// at the last sample, also before the baseline is calibrated.
     pub fn pelvic_level(&self) -> Option<f64> {
-        self.pelvic
-            .and_then(|i| self.channels[i].as_ref())
-            .map(|c| c.level)
+        self.channels.get(self.pelvic_ix).map(|c| c.level)
     }
 
     /// The pelvic channel's conditioned signal (before the envelope) at the
     /// last sample: band-passed EMG, for spectral analysis.
     pub fn pelvic_filtered(&self) -> Option<f64> {
-        self.pelvic
-            .and_then(|i| self.channels[i].as_ref())
+        self.channels
+            .get(self.pelvic_ix)
             .map(|c| c.chain.filtered())
     }
 
@@ -513,49 +535,54 @@ impl Pipeline {
         // 1. which frames `tick` would accept: the index must move forward
         // (a frame that skips ahead is accepted after a gap)
         let mut accepted = [false; BLOCK_FRAMES];
+        let mut n_accepted = 0;
         let mut last = self.last_index;
         for (a, f) in accepted.iter_mut().zip(frames) {
             *a = last.map_or(true, |l| f.index > l);
             if *a {
                 last = Some(f.index);
+                n_accepted += 1;
             }
         }
+        let all = n_accepted == frames.len();
         // 2. conditioning, channel by channel over the accepted frames
         // (`Chain::process`: the same values as `tick`, faster in blocks)
         let mut column = [0.0f64; BLOCK_FRAMES];
-        for i in 0..self.n_channels {
-            let (Some(c), Some(levels)) = (self.channels[i].as_mut(), self.levels.get_mut(i))
-            else {
-                continue;
-            };
-            let mut n = 0;
-            for (f, _) in frames.iter().zip(accepted.iter()).filter(|(_, &a)| a) {
-                if let Some(slot) = column.get_mut(n) {
-                    *slot = c.input(f.get(i));
-                    n += 1;
+        let pelvic_ix = self.pelvic_ix;
+        for (i, c) in self.channels.iter_mut().take(self.n_channels).enumerate() {
+            if all {
+                for (slot, f) in column.iter_mut().zip(frames) {
+                    *slot = c.input(c.unit.to_canonical(f.get(i)));
+                }
+            } else {
+                let accepted = frames.iter().zip(accepted.iter()).filter(|(_, &a)| a);
+                for (slot, (f, _)) in column.iter_mut().zip(accepted) {
+                    *slot = c.input(c.unit.to_canonical(f.get(i)));
                 }
             }
+            let n = n_accepted.min(BLOCK_FRAMES);
             // the filtered values are only needed for the pelvic channel
-            let filtered: &mut [f64] = if Some(i) == self.pelvic {
+            let filtered: &mut [f64] = if i == pelvic_ix {
                 &mut self.pelvic_filtered[..n]
             } else {
                 &mut []
             };
             c.chain
-                .process_with_filtered(&column[..n], filtered, &mut levels[..n]);
+                .process_with_filtered(&column[..n], filtered, &mut c.block[..n]);
         }
         // 3. everything else, frame by frame
         let mut k = 0;
         for (f, &a) in frames.iter().zip(accepted.iter()) {
             if a {
-                let mut level = [0.0f64; MAX_CHANNELS];
-                for (l, column) in level.iter_mut().zip(self.levels.iter()) {
-                    *l = column.get(k).copied().unwrap_or(0.0);
-                }
                 let filtered = self.pelvic_filtered.get(k).copied().unwrap_or(f64::NAN);
+                let at = k;
                 k += 1;
                 self.advance(f.index, sink);
-                self.decide(f, |i, _| (level[i], filtered), sink);
+                self.decide(
+                    f,
+                    |c, _| (c.block.get(at).copied().unwrap_or(0.0), filtered),
+                    sink,
+                );
             } else {
                 self.stats.rejected_frames += 1;
             }
@@ -607,7 +634,7 @@ impl Pipeline {
         if let Some(b) = self.bearing.as_mut() {
             b.interrupt(t0, sink);
         }
-        for c in self.channels.iter_mut().flatten() {
+        for c in self.channels.iter_mut().take(self.n_channels) {
             c.quality.hold_off();
         }
         self.warm_left = self.warmup;
@@ -632,7 +659,7 @@ impl Pipeline {
         if let Some(b) = self.bearing.as_mut() {
             b.finish(t, sink);
         }
-        for c in self.channels.iter_mut().flatten() {
+        for c in self.channels.iter_mut().take(self.n_channels) {
             c.quality.finish(t, sink);
         }
     }
@@ -648,8 +675,8 @@ impl Pipeline {
         // all chains first, then all monitors, is ~5% slower per frame)
         self.decide(
             frame,
-            |i, c| {
-                let level = c.chain.tick(c.input(frame.get(i)));
+            |c, raw| {
+                let level = c.chain.tick(c.input(raw));
                 (level, c.chain.filtered())
             },
             sink,
@@ -670,11 +697,11 @@ impl Pipeline {
     }
 
     /// Everything but the index bookkeeping for one accepted frame:
-    /// `level(i, channel)` is channel `i`'s chain output for it and its
-    /// filtered (pre-envelope) value (run by `tick`, looked up by
-    /// `process`).
+    /// `level(channel, raw)` is the channel's chain output for this frame
+    /// (`raw`: its sample in the canonical unit) and its filtered
+    /// (pre-envelope) value (run by `tick`, looked up by `process`).
     #[inline(always)]
-    fn decide<S: EventSink + ?Sized, L: FnMut(usize, &mut Channel) -> (f64, f64)>(
+    fn decide<S: EventSink + ?Sized, L: FnMut(&mut Channel, f64) -> (f64, f64)>(
         &mut self,
         frame: &Frame,
         mut level: L,
@@ -682,38 +709,37 @@ impl Pipeline {
     ) {
         let t = self.spec.time_s(frame.index);
         self.last_t = t;
+        let n = self.n_channels;
+        let (pelvic_ix, push_ix) = (self.pelvic_ix, self.push_ix);
 
         // 1. quality per channel
-        for i in 0..self.n_channels {
-            let Some(c) = self.channels[i].as_mut() else {
-                continue;
-            };
+        for (i, c) in self.channels.iter_mut().take(n).enumerate() {
             let raw = c.unit.to_canonical(frame.get(i));
             if !raw.is_finite() {
                 self.stats.bad_values += 1;
             }
             // rest level and SD: the cached band's once calibrated (the
             // same values, without a square root per sample)
-            let (rest, sd) = match c.band {
+            let (rest, sd) = match &c.band {
                 Some(b) => (b.rest, b.sd),
                 None => (c.baseline.rest(), c.baseline.sd()),
             };
             let ok = c
                 .quality
                 .tick(t, raw, rest, sd, c.band_config.on_floor, sink);
-            (c.level, c.filtered) = level(i, c);
+            (c.level, c.filtered) = level(c, raw);
             // after an artefact the envelope may still carry it (filter
             // ringing, the RMS window): stay blocked until the feature is
             // back inside the resting band
             if !ok {
                 c.settling = true;
-            } else if c.settling && c.band.map_or(true, |b| c.level <= b.band_hi) {
+            } else if c.settling && c.band.as_ref().map_or(true, |b| c.level <= b.band_hi) {
                 c.settling = false;
             }
             c.blocked = !ok || c.settling;
         }
         if let Some(m) = self.mvc.as_mut() {
-            if let Some(c) = self.pelvic.and_then(|i| self.channels[i].as_ref()) {
+            if let Some(c) = self.channels.get(pelvic_ix) {
                 if !c.blocked {
                     m.update(c.level);
                 }
@@ -724,66 +750,62 @@ impl Pipeline {
             return;
         }
 
-        // 2. bands (before this sample updates the baselines)
-        let pelvic = self
-            .pelvic
-            .and_then(|i| self.channels[i].as_ref())
-            .map(|c| (c.level, c.band, c.blocked));
-        let push = self
-            .push
-            .and_then(|i| self.channels[i].as_ref())
-            .map(|c| (c.level, c.band, c.blocked));
+        // 2. the pelvic and push channels, with their bands from before
+        // this sample updates the baselines
+        let pelvic = self.channels.get(pelvic_ix);
+        let push = self.channels.get(push_ix);
 
         // 3. detectors
         let pelvic_view = match pelvic {
-            Some((level, Some(band), false)) => Some(PelvicView {
-                level,
-                band,
-                rise_onset_s: self.contraction.as_ref().and_then(|c| c.onset_s()),
+            Some(c) if !c.blocked => c.band.as_ref().map(|band| PelvicView {
+                level: c.level,
+                band: *band,
+                rise_onset_s: self.contraction.as_ref().and_then(|d| d.onset_s()),
             }),
             _ => None,
         };
-        if let (Some(b), Some((level, Some(band), blocked))) = (self.bearing.as_mut(), push) {
-            b.tick(t, level, &band, pelvic_view.as_ref(), blocked, sink);
+        if let (Some(b), Some(c)) = (self.bearing.as_mut(), push) {
+            if let Some(band) = &c.band {
+                b.tick(t, c.level, band, pelvic_view.as_ref(), c.blocked, sink);
+            }
         }
         let push_busy = self.bearing.as_ref().is_some_and(|b| b.is_busy());
         let pushing = self.bearing.as_ref().is_some_and(|b| b.is_pushing());
-        // the pelvic EMG's conditioned (pre-envelope) sample, for the
-        // contraction detector's sequential start test
-        let pelvic_conditioned = self
-            .pelvic
-            .and_then(|i| self.channels[i].as_ref())
-            .map_or(f64::NAN, |c| c.filtered);
-        if let (Some(c), Some((level, Some(band), blocked))) = (self.contraction.as_mut(), pelvic) {
-            let defer = self.bearing.as_ref().is_some_and(|b| b.defers(c.onset_s()));
-            let was_idle = c.state() == super::contraction::State::Idle;
-            let ended = c.tick_conditioned(
-                t,
-                level,
-                pelvic_conditioned,
-                &band,
-                Gate {
-                    blocked,
-                    defer,
-                    absorb: pushing,
-                },
-                sink,
-            );
-            let started = was_idle && c.state() != super::contraction::State::Idle;
-            if let Some(r) = self.release.as_mut() {
-                if started {
-                    r.cancel();
+        if let (Some(d), Some(c)) = (self.contraction.as_mut(), pelvic) {
+            if let Some(band) = &c.band {
+                let (level, blocked) = (c.level, c.blocked);
+                let defer = self.bearing.as_ref().is_some_and(|b| b.defers(d.onset_s()));
+                let was_idle = d.state() == super::contraction::State::Idle;
+                // the pelvic EMG's conditioned (pre-envelope) sample, for
+                // the contraction detector's sequential start test
+                let ended = d.tick_conditioned(
+                    t,
+                    level,
+                    c.filtered,
+                    band,
+                    Gate {
+                        blocked,
+                        defer,
+                        absorb: pushing,
+                    },
+                    sink,
+                );
+                let started = was_idle && d.state() != super::contraction::State::Idle;
+                if let Some(r) = self.release.as_mut() {
+                    if started {
+                        r.cancel();
+                    }
+                    if let Some(ended) = ended {
+                        r.begin(ended, level);
+                    }
+                    r.tick(t, level, band, blocked, sink);
                 }
-                if let Some(ended) = ended {
-                    r.begin(ended, level);
+                let contraction_busy = d.is_busy();
+                let release_busy = self.release.as_ref().is_some_and(|r| r.is_busy());
+                if let Some(dr) = self.drop.as_mut() {
+                    let allowed = !blocked && !contraction_busy && !release_busy && !push_busy;
+                    dr.tick(t, level, band, allowed, sink);
                 }
-                r.tick(t, level, &band, blocked, sink);
-            }
-            let contraction_busy = c.is_busy();
-            let release_busy = self.release.as_ref().is_some_and(|r| r.is_busy());
-            if let Some(d) = self.drop.as_mut() {
-                let allowed = !blocked && !contraction_busy && !release_busy && !push_busy;
-                d.tick(t, level, &band, allowed, sink);
             }
         }
 
@@ -792,24 +814,24 @@ impl Pipeline {
         let release_busy = self.release.as_ref().is_some_and(|r| r.is_busy());
         let drop_busy = self.drop.as_ref().is_some_and(|d| d.is_busy());
         let drop_onset = self.drop.as_ref().and_then(|d| d.onset_s());
-        for i in 0..self.n_channels {
-            let is_pelvic = Some(i) == self.pelvic;
-            let is_push = Some(i) == self.push;
-            let Some(c) = self.channels[i].as_mut() else {
-                continue;
-            };
+        let pelvic_rest = !contraction_busy && !release_busy && !drop_busy && !push_busy;
+        for (i, c) in self.channels.iter_mut().take(n).enumerate() {
             if c.blocked {
                 continue;
             }
-            let Some(band) = c.band else {
-                c.baseline.update(c.level, true);
-                c.refresh_band();
-                continue;
+            let (band_lo, band_hi) = match &c.band {
+                Some(b) => (b.band_lo, b.band_hi),
+                None => {
+                    c.baseline.update(c.level, true);
+                    c.refresh_band();
+                    continue;
+                }
             };
-            let in_band = c.level >= band.band_lo && c.level <= band.band_hi;
+            let is_pelvic = i == pelvic_ix;
+            let in_band = c.level >= band_lo && c.level <= band_hi;
             let at_rest = if is_pelvic {
-                in_band && !contraction_busy && !release_busy && !drop_busy && !push_busy
-            } else if is_push {
+                in_band && pelvic_rest
+            } else if i == push_ix {
                 in_band && !push_busy
             } else {
                 in_band
@@ -820,7 +842,7 @@ impl Pipeline {
             // when nothing explains the low level, or the "drop" has lasted
             // far longer than any reverse Kegel (then the tone has changed)
             if is_pelvic
-                && c.level < band.band_lo
+                && c.level < band_lo
                 && !contraction_busy
                 && !push_busy
                 && (!drop_busy || drop_onset.is_some_and(|o| t - o > LONG_DROP_S))
@@ -829,7 +851,7 @@ impl Pipeline {
                 changed = true;
             }
             if changed {
-                c.refresh_band();
+                c.refresh_calibrated_band();
             }
         }
     }

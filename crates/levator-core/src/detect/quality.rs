@@ -200,7 +200,6 @@ impl IssueTrack {
 #[derive(Clone, Debug)]
 pub struct QualityMonitor {
     role: Role,
-    rate_hz: f64,
     rails: Option<(f64, f64)>,
     clip_run: u64,
     flat_samples: u64,
@@ -211,6 +210,15 @@ pub struct QualityMonitor {
     artifact_floor: f64,
     jump_factor: f64,
     tracks: [IssueTrack; 4],
+    /// Bit `k` set while `tracks[k]` is bad (one test per sample instead
+    /// of four).
+    bad: u8,
+    /// `role.is_emg()`.
+    emg: bool,
+    /// EMG at >= 100 Hz: the low-frequency artefact band is judged.
+    emg_artifacts: bool,
+    /// Not EMG, at >= 50 Hz: sample-to-sample jumps are judged.
+    jump_artifacts: bool,
     // raw-signal state
     prev: f64,
     have_prev: bool,
@@ -255,7 +263,6 @@ impl QualityMonitor {
         };
         Ok(QualityMonitor {
             role,
-            rate_hz,
             rails: config.rails,
             clip_run: if role.is_emg() {
                 config.clip_run as u64
@@ -270,6 +277,10 @@ impl QualityMonitor {
             artifact_floor: config.artifact_floor_uv,
             jump_factor: config.jump_factor,
             tracks: [IssueTrack::new(); 4],
+            bad: 0,
+            emg: role.is_emg(),
+            emg_artifacts: role.is_emg() && rate_hz >= 100.0,
+            jump_artifacts: !role.is_emg() && rate_hz >= 50.0,
             prev: 0.0,
             have_prev: false,
             same_run: 0,
@@ -307,7 +318,8 @@ impl QualityMonitor {
 
     /// True while detectors must ignore this channel.
     pub fn is_blocked(&self) -> bool {
-        self.block_hold > 0 || self.tracks[1..].iter().any(|t| t.state == State::Bad)
+        // every issue but mains (bit 0) blocks
+        self.block_hold > 0 || self.bad & !1 != 0
     }
 
     /// Blocks the channel for the hold time (after a gap).
@@ -328,9 +340,10 @@ impl QualityMonitor {
         on_floor: f64,
         sink: &mut S,
     ) -> bool {
-        let mut found = [false; 4];
+        // bit k: issue `ISSUES[k]` seen in this sample
+        let mut found = 0u8;
         if !raw.is_finite() {
-            found[3] = true;
+            found |= 1 << 3;
         } else {
             // saturation and flat line
             let same = self.have_prev && raw == self.prev;
@@ -341,33 +354,40 @@ impl QualityMonitor {
             if mag > self.max_abs {
                 self.max_abs = mag;
             }
-            found[1] = at_rail || clipped;
-            found[2] = !found[1] && self.same_run + 1 >= self.flat_samples;
+            let saturated = at_rail || clipped;
+            let flat = !saturated && self.same_run + 1 >= self.flat_samples;
+            found |= (u8::from(saturated) << 1) | (u8::from(flat) << 2);
             // artefacts
-            if self.role.is_emg() {
+            if self.emg {
                 if !self.have_prev {
                     self.dc = raw;
                 }
                 self.dc += self.hp_alpha * (raw - self.dc);
                 self.lf += self.lp_alpha * ((raw - self.dc) - self.lf);
-                let thr = (self.artifact_factor * rest_env.max(0.0)).max(self.artifact_floor);
-                found[3] = self.rate_hz >= 100.0 && libm::fabs(self.lf) > thr;
+                // thresholds are only compared with, so `larger` (not
+                // `f64::max`: no NaN handling, the second operands are
+                // finite constants) gives the same decisions
+                let thr = larger(
+                    self.artifact_factor * larger(rest_env, 0.0),
+                    self.artifact_floor,
+                );
+                found |= u8::from(self.emg_artifacts && libm::fabs(self.lf) > thr) << 3;
                 if self.mains_enabled {
                     self.mains_step(raw);
                 }
-            } else if self.have_prev && self.rate_hz >= 50.0 {
+            } else if self.have_prev && self.jump_artifacts {
                 let thr = (self.jump_factor * rest_sd).max(on_floor);
-                found[3] = libm::fabs(raw - self.prev) > thr;
+                found |= u8::from(libm::fabs(raw - self.prev) > thr) << 3;
             }
             self.prev = raw;
             self.have_prev = true;
         }
-        found[0] = self.mains_hits >= 2;
+        found |= u8::from(self.mains_hits >= 2);
         // A track changes only on a hit or while it is bad: skip the four
         // updates in the common case (nothing found, everything good).
-        if found.iter().any(|&hit| hit) || self.tracks.iter().any(|tr| tr.state == State::Bad) {
-            for (k, hit) in found.iter().enumerate() {
-                self.update_track(k, *hit, t, sink);
+        if found | self.bad != 0 {
+            for k in 0..ISSUES.len() {
+                self.update_track(k, found & (1 << k) != 0, t, sink);
             }
         }
         if self.block_hold > 0 {
@@ -438,6 +458,7 @@ impl QualityMonitor {
             State::Good => {
                 if hit {
                     tr.state = State::Bad;
+                    self.bad |= 1 << k;
                     tr.onset_s = t;
                     tr.clear_count = 0;
                     let mut e = Event::new(EventKind::SignalQuality, Some(Phase::Start), t)
@@ -457,6 +478,7 @@ impl QualityMonitor {
                     tr.clear_count += 1;
                     if tr.clear_count >= hold {
                         tr.state = State::Good;
+                        self.bad &= !(1 << k);
                         let mut e =
                             Event::new(EventKind::SignalQuality, Some(Phase::End), tr.onset_s)
                                 .detected_at(t)
@@ -474,6 +496,7 @@ impl QualityMonitor {
     /// Ends every active issue at the end of the stream.
     pub fn finish<S: EventSink + ?Sized>(&mut self, t: f64, sink: &mut S) {
         let role = self.role;
+        self.bad = 0;
         for (k, tr) in self.tracks.iter_mut().enumerate() {
             if tr.state == State::Bad {
                 tr.state = State::Good;
@@ -486,6 +509,17 @@ impl QualityMonitor {
                 sink.emit(e);
             }
         }
+    }
+}
+
+/// The larger of `a` and `b`, or `b` if `a` is NaN (`f64::max` without
+/// its handling of a NaN `b`: only called with a finite `b`).
+#[inline(always)]
+fn larger(a: f64, b: f64) -> f64 {
+    if a > b {
+        a
+    } else {
+        b
     }
 }
 
