@@ -736,7 +736,8 @@ fn two_sensor_push_response_discounts_transmitted_abdominal_pressure() {
 fn a_noisy_250_hz_endurance_hold_is_one_contraction_with_its_fall_dated() {
     let rate: f64 = 250.0;
     let seconds = 50.0;
-    for seed in [1, 7, 17, 22, 29, 41, 53] {
+    let mut within = 0;
+    for seed in [1, 2, 7, 17, 22, 29, 41, 53] {
         // band-limited carrier (sEMG has no 1-10 Hz content, which the
         // artefact check watches)
         let mut carrier = detect_common::BandNoise::new(seed, rate);
@@ -777,12 +778,16 @@ fn a_noisy_250_hz_endurance_hold_is_one_contraction_with_its_fall_dated() {
         assert!(near(c[0].onset_s, 10.0, 0.3), "seed {seed}: {dump}");
         let poor = starts(&ev, EventKind::PoorRelease);
         assert_eq!(poor.len(), 1, "seed {seed}: {dump}");
-        // dated to the fall, but still up to 1.7 s early (seed 53: 38.27 s;
-        // 29 and 41: within 0.8 s): the hold level used to date the fall
-        // follows the 0.1 s level's noise peaks (contraction module docs)
+        // dated to the fall, but still up to 1.6 s early (seed 53: 38.43 s):
+        // the hold level used to date the fall sits above the hold's mean
+        // (contraction module docs)
         assert!(
             (38.0..=41.0).contains(&poor[0].onset_s),
             "seed {seed}: {dump}"
         );
+        within += usize::from(near(poor[0].onset_s, 40.0, 1.0));
     }
+    // within 1 s of the fall: 7 of 8 (before the hold level's attack used
+    // the noise-matched time constant: 5, seeds 1, 2 and 53 at 38.2-38.3 s)
+    assert!(within >= 7, "{within} of 8 within 1 s");
 }
