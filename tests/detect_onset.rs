@@ -123,6 +123,17 @@ fn a_sharp_onset_stays_sharp() {
     }
 }
 
+/// Raised-cosine ramp from 0 (u <= 0) to 1 (u >= 1).
+fn raised_cosine(u: f64) -> f64 {
+    if u <= 0.0 {
+        0.0
+    } else if u < 1.0 {
+        0.5 - 0.5 * (std::f64::consts::PI * u).cos()
+    } else {
+        1.0
+    }
+}
+
 /// A squeeze from a residual plateau (hypertonic, incomplete release):
 /// 3.4 µV of resting noise, a 0.3 s ramp to +26 µV held 2 s, a release
 /// that leaves 40% of the rise for 6 s (then it fades), and a second
@@ -130,16 +141,7 @@ fn a_sharp_onset_stays_sharp() {
 /// a start from rest).
 fn plateau_frames(second_at: f64, seed: u64) -> Vec<Frame> {
     let mut noise = BandNoise::new(seed, RATE);
-    let ramp = |t: f64, t0: f64| {
-        let u = (t - t0) / 0.3;
-        if u <= 0.0 {
-            0.0
-        } else if u < 1.0 {
-            0.5 - 0.5 * (std::f64::consts::PI * u).cos()
-        } else {
-            1.0
-        }
-    };
+    let ramp = |t: f64, t0: f64| raised_cosine((t - t0) / 0.3);
     let first = |t: f64| {
         let end = 8.3 + 2.0;
         if t < end {
@@ -196,15 +198,7 @@ fn a_squeeze_from_a_residual_plateau_is_dated_to_its_own_foot() {
 /// the shape of the simulator's hypertonic Glazer tonic holds).
 fn tonic_from_plateau_frames(seed: u64) -> Vec<Frame> {
     let mut noise = BandNoise::new(seed, RATE);
-    let smooth = |u: f64| {
-        if u <= 0.0 {
-            0.0
-        } else if u < 1.0 {
-            0.5 - 0.5 * (std::f64::consts::PI * u).cos()
-        } else {
-            1.0
-        }
-    };
+    let smooth = raised_cosine;
     (0..(26.0 * RATE) as u64)
         .map(|i| {
             let t = i as f64 / RATE;

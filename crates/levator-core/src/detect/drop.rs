@@ -752,6 +752,17 @@ mod tests {
     use super::*;
     use crate::features::baseline::BandConfig;
 
+    /// splitmix64: the next uniform number in [0, 1) of a deterministic
+    /// stream (no allocation, no std).
+    fn splitmix_uniform(state: &mut u64) -> f64 {
+        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     /// Drop starts' onsets (at most 8) on a synthetic EMG envelope at
     /// `rate` Hz resting at 1.7 µV whose 50 ms windows scatter by
     /// `rel_sd` of rest (the resting SD the baseline reports), with falls
@@ -787,12 +798,7 @@ mod tests {
         let mut noise = 0.0;
         for i in 0..(seconds * rate) as usize {
             if i % per_window == 0 {
-                state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-                let mut z = state;
-                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-                z ^= z >> 31;
-                let u = (z >> 11) as f64 / (1u64 << 53) as f64;
+                let u = splitmix_uniform(&mut state);
                 // uniform on [-a, a] has SD a / sqrt(3)
                 noise = (2.0 * u - 1.0) * sd * libm::sqrt(3.0);
             }
@@ -920,12 +926,7 @@ mod tests {
         let mut noise = 0.0;
         for i in 0..60_000usize {
             if i % 50 == 0 {
-                state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-                let mut z = state;
-                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-                z ^= z >> 31;
-                let u = (z >> 11) as f64 / (1u64 << 53) as f64;
+                let u = splitmix_uniform(&mut state);
                 noise = (2.0 * u - 1.0) * 0.05 * rest * libm::sqrt(3.0);
             }
             let t = i as f64 / rate;
