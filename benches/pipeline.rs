@@ -459,14 +459,15 @@ fn recording_cases(name: &str, path: &Path, wanted: &dyn Fn(&str) -> bool, cases
             continue;
         }
         let function = id.split('/').nth(1).unwrap_or("");
+        // the `_comb` cases run the pipeline with the opt-in comb notch
+        let config = if function.ends_with("_comb") {
+            comb_config
+        } else {
+            PipelineConfig::default()
+        };
         cases.push(match function {
             "frames" | "frames_comb" => {
                 let items = Rc::clone(&items);
-                let config = if function == "frames" {
-                    PipelineConfig::default()
-                } else {
-                    comb_config
-                };
                 Case {
                     id,
                     elements,
@@ -483,11 +484,6 @@ fn recording_cases(name: &str, path: &Path, wanted: &dyn Fn(&str) -> bool, cases
             }
             "blocks" | "blocks_comb" => {
                 let pieces = pieces(&items, 256);
-                let config = if function == "blocks" {
-                    PipelineConfig::default()
-                } else {
-                    comb_config
-                };
                 Case {
                     id,
                     elements,
